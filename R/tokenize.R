@@ -1,0 +1,32 @@
+#' Tokenize texts with a BERT vocabulary
+#'
+#' WordPiece tokenization (the Rust `tokenizers` package, matching Google's reference tokenizer) of a
+#' whole vector at once, truncated and padded to `seq_len`: `[CLS] text [SEP]`, or
+#' `[CLS] text [SEP] pair [SEP]` when `text_pair` is given.
+#'
+#' @param texts A character vector.
+#' @param pretrained `NULL` for the embedded default model's vocabulary, or a BERT model directory.
+#' @param seq_len Length of every row.
+#' @param text_pair Optional second texts (same length as `texts`), encoded as segment 1.
+#' @return A list of two integer matrices with one row per text and `seq_len` columns: `token` (ids, 0 is
+#'   padding) and `segment` (0 for the first text, 1 for the second).
+#' @examples
+#' \dontrun{
+#' bert_tokenize(c("I love this tea", "Not for me"), seq_len = 16)
+#' }
+#' @export
+bert_tokenize <- function(texts, pretrained = NULL, seq_len = 128L, text_pair = NULL) {
+  texts <- as_texts(texts, "`texts`")
+  seq_len <- whole_number(seq_len, "seq_len")
+  if (!is.null(text_pair)) {
+    text_pair <- as_texts(text_pair, "`text_pair`")
+    if (length(text_pair) != length(texts)) abort("`text_pair` must have one text per element of `texts`.")
+    text_pair <- as.list(text_pair)
+  }
+  if (!is.null(pretrained)) pretrained <- path.expand(as.character(pretrained))
+  bertr <- bertr_core()
+  tokenizer <- call_core(bertr$tokenizer(pretrained))
+  token <- segment <- NULL
+  c(token, segment) %<-% call_core(tokenizer$encode(as.list(texts), seq_len, pairs = text_pair)$as_tuple())
+  list(token = token, segment = segment)
+}

@@ -1,0 +1,196 @@
+"""BertClassifier: fine-tune a pretrained BERT on texts and labels, scikit-learn style.
+
+This is the one implementation of training and prediction; the R package's ``bert_train()`` and
+``predict()`` call into it.
+"""
+from __future__ import annotations
+
+import inspect
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import runtime
+from .checkpoints import Pretrained, load_pretrained
+from .errors import BertrError
+from .inputs import check_fraction, check_positive_int, check_texts, encode_binary_labels
+from .tokenization import Encoded, WordPieceTokenizer
+
+
+class BertClassifier:
+    """A binary text classifier fine-tuned from a pretrained BERT.
+
+    Parameters
+    ----------
+    pretrained: ``None`` for the embedded all-MiniLM-L6-v2, or a Google checkpoint / Hugging Face BERT dir.
+    seq_len: tokens per text including [CLS] and [SEP]; longer texts are truncated.
+    batch_size, epochs, learning_rate: the fine-tuning schedule (AdamWarmup: linear warmup over
+        ``warmup_proportion`` of the steps, then linear decay to 0).
+    weight_decay: decoupled weight decay on kernels and embeddings.
+    validation_split: fraction of rows held out (seeded, random) to report validation metrics per epoch.
+    dropout: dropout rate in the encoder and before the head; ``None`` uses the model config's.
+    seed: seeds weight initialisation, dropout, shuffling and the validation split.
+    do_lower_case: ``None`` to follow the model (tokenizer_config.json or the vocabulary).
+    threads: TensorFlow intra-op threads (``None``: all cores; inter-op is 1).
+    """
+
+    def __init__(
+        self,
+        pretrained: str | None = None,
+        seq_len: int = 128,
+        batch_size: int = 32,
+        epochs: int = 2,
+        learning_rate: float = 5e-5,
+        warmup_proportion: float = 0.1,
+        weight_decay: float = 0.01,
+        validation_split: float = 0.1,
+        dropout: float | None = None,
+        seed: int = 1,
+        do_lower_case: bool | None = None,
+        threads: int | None = None,
+    ):
+        self.pretrained = pretrained
+        self.seq_len = seq_len
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.warmup_proportion = warmup_proportion
+        self.weight_decay = weight_decay
+        self.validation_split = validation_split
+        self.dropout = dropout
+        self.seed = seed
+        self.do_lower_case = do_lower_case
+        self.threads = threads
+
+    # scikit-learn estimator protocol -------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params) -> "BertClassifier":
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise BertrError(f"unknown parameter '{name}'; valid: {', '.join(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def _check_settings(self, pretrained: Pretrained | None = None) -> None:
+        max_len = 512 if pretrained is None else pretrained.config.max_position_embeddings
+        self.seq_len = check_positive_int(self.seq_len, "seq_len", 8, max_len)
+        self.batch_size = check_positive_int(self.batch_size, "batch_size")
+        self.epochs = check_positive_int(self.epochs, "epochs")
+        self.seed = check_positive_int(self.seed, "seed", 0)
+        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
+            raise BertrError(f"learning_rate must be a positive number, not {self.learning_rate!r}")
+        self.warmup_proportion = check_fraction(self.warmup_proportion, "warmup_proportion", 0, 1, True)
+        self.validation_split = check_fraction(self.validation_split, "validation_split", 0, 1)
+        if self.dropout is not None:
+            self.dropout = check_fraction(self.dropout, "dropout", 0, 1)
+        if self.weight_decay < 0:
+            raise BertrError(f"weight_decay must be >= 0, not {self.weight_decay!r}")
+
+    # fitting ----------------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], y: Sequence[Any], classes: Sequence[Any] | None = None,
+            callback: Callable[[dict], None] | None = None) -> "BertClassifier":
+        """Fine-tune on ``texts`` and binary labels ``y``.
+
+        ``classes`` fixes the label order (the second class is the positive one, whose probability
+        ``predict_proba(...)[:, 1]`` gives); by default the sorted distinct labels. ``callback`` receives
+        progress events (dicts) during training.
+        """
+        started = time.perf_counter()
+        self._check_settings()
+        texts = check_texts(texts)
+        if len(list(y)) != len(texts):
+            raise BertrError(f"got {len(texts)} texts but {len(list(y))} labels")
+        target, classes = encode_binary_labels(y, classes)
+        n_val = int(round(len(texts) * self.validation_split))
+        if self.validation_split > 0 and (n_val < 2 or len(texts) - n_val < 2):
+            raise BertrError(
+                f"validation_split = {self.validation_split:g} of {len(texts)} rows leaves too few rows "
+                "for training or validation; use more data or validation_split = 0"
+            )
+
+        runtime.configure_threads(self.threads)
+        pretrained = load_pretrained(self.pretrained, self.do_lower_case)
+        self._check_settings(pretrained)
+        tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
+        encoded = tokenizer.encode(texts, self.seq_len)
+
+        from .training import fit_model, split_validation
+
+        train_idx, val_idx = split_validation(len(texts), self.validation_split, self.seed)
+        train = _take(encoded, train_idx)
+        validation = (_take(encoded, val_idx), target[val_idx]) if len(val_idx) else None
+
+        runtime.set_seed(self.seed)
+        model = self._compile(pretrained, n_train=len(train_idx))
+        self.classes_ = list(classes)
+        self.model_ = model
+        self.tokenizer_ = tokenizer
+        self.pretrained_ = {"name": pretrained.name, "path": str(pretrained.path), "layout": pretrained.layout,
+                            "do_lower_case": pretrained.do_lower_case, **pretrained.config.to_dict()}
+        self.history_ = fit_model(model, train, target[train_idx], epochs=self.epochs,
+                                  batch_size=self.batch_size, validation=validation, report=callback,
+                                  seed=self.seed)
+        self.n_train_, self.n_validation_ = len(train_idx), len(val_idx)
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _compile(self, pretrained: Pretrained, n_train: int):
+        from .model import build_classifier
+        from .optim import AdamWarmup, calc_train_steps
+
+        model = build_classifier(pretrained, n_outputs=1, activation="sigmoid", dropout_rate=self.dropout)
+        total, warmup = calc_train_steps(n_train, self.batch_size, self.epochs, self.warmup_proportion)
+        optimizer = AdamWarmup(decay_steps=total, warmup_steps=warmup, learning_rate=self.learning_rate,
+                               weight_decay=self.weight_decay)
+        model.compile(optimizer=optimizer, loss="binary_crossentropy")
+        return model
+
+    # prediction -------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise BertrError("this classifier has not been fitted yet: call fit() first")
+
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        """Token and segment id matrices for ``texts`` with this model's vocabulary and seq_len."""
+        self._check_fitted()
+        return self.tokenizer_.encode(check_texts(texts), self.seq_len)
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """Probabilities, shape (n, 2): columns in ``classes_`` order."""
+        from .training import predict_batches
+
+        encoded = self.encode(texts)
+        positive = predict_batches(self.model_, encoded, batch_size or self.batch_size * 2).ravel()
+        positive = positive.astype(np.float64)
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """The most probable class of each text (probability >= 0.5 for the second class)."""
+        positive = self.predict_proba(texts, batch_size)[:, 1]
+        return np.asarray(self.classes_, dtype=object)[(positive >= 0.5).astype(int)]
+
+    def evaluate(self, texts: Sequence[str], y: Sequence[Any], batch_size: int | None = None) -> dict[str, float]:
+        """Held-out metrics on labelled texts: loss (binary cross-entropy), accuracy (at 0.5) and ROC AUC."""
+        from .metrics import binary_metrics
+
+        texts = check_texts(texts)
+        target, _ = encode_binary_labels(y, self.classes_ if hasattr(self, "classes_") else None,
+                                         require_both=False)
+        return binary_metrics(target, self.predict_proba(texts, batch_size)[:, 1])
+
+    def history_columns(self) -> dict[str, list]:
+        """The training history as columns (epoch, step, loss, val_*, seconds) for data frames."""
+        self._check_fitted()
+        keys: list[str] = []
+        for row in self.history_:
+            keys += [k for k in row if k not in keys]
+        return {k: [row.get(k, float("nan")) for row in self.history_] for k in keys}
+
+
+def _take(encoded: Encoded, rows: np.ndarray) -> Encoded:
+    return Encoded(encoded.token[rows], encoded.segment[rows])

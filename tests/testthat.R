@@ -1,0 +1,4 @@
+library(testthat)
+library(bertr)
+
+test_check("bertr")

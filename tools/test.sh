@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs all tests: pytest for the Python core, R CMD build + R CMD check
+# (--no-manual, which must give 0 errors and 0 warnings), and the testthat suite against the installed package.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh || exit 1
+
+PY="$(Rscript -e 'cat(file.path(bertr::bertr_env_path(), "bin", "python"))')"
+failed=0
+
+echo "== pytest inst/python"
+"$PY" -m pytest inst/python -q -p no:cacheprovider 2>&1 | tee /tmp/bertr-pytest.log
+py_status=${PIPESTATUS[0]}
+py_passed=$(grep -Eo '[0-9]+ passed' /tmp/bertr-pytest.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
+py_failed=$(grep -Eo '[0-9]+ (failed|error)' /tmp/bertr-pytest.log | awk '{s+=$1} END {print s+0}')
+[ "$py_status" -eq 0 ] || failed=1
+
+echo "== R CMD build / check"
+tmp=$(mktemp -d)
+R CMD build --no-build-vignettes . >"$tmp/build.log" 2>&1 && mv bertr_*.tar.gz "$tmp/" || { cat "$tmp/build.log"; failed=1; }
+check_ok=0
+if ls "$tmp"/bertr_*.tar.gz >/dev/null 2>&1; then
+  (cd "$tmp" && _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual --no-tests bertr_*.tar.gz) >"$tmp/check.log" 2>&1
+  tail -5 "$tmp/check.log"
+  if grep -q "^Status: OK" "$tmp/check.log" || grep -Eq "^Status: [0-9]+ NOTEs?$" "$tmp/check.log"; then
+    check_ok=1
+  else
+    cat "$tmp/check.log"; failed=1
+  fi
+fi
+
+echo "== testthat"
+Rscript tools/testthat.R 2>&1 | tee /tmp/bertr-testthat.log
+r_status=${PIPESTATUS[0]}
+r_passed=$(grep -Eo '^testthat: [0-9]+ passed' /tmp/bertr-testthat.log | grep -Eo '[0-9]+' || echo 0)
+r_failed=$(grep -Eo '^testthat: [0-9]+ passed, [0-9]+ failed' /tmp/bertr-testthat.log | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 1)
+[ "$r_status" -eq 0 ] || failed=1
+
+echo
+echo "pytest ${py_passed} passed, ${py_failed} failed; testthat ${r_passed} passed, ${r_failed} failed; R CMD check $([ $check_ok = 1 ] && echo OK || echo FAILED)"
+total_passed=$((py_passed + r_passed + check_ok))
+total_failed=$((py_failed + r_failed + (1 - check_ok)))
+[ "$failed" -eq 0 ] || [ "$total_failed" -gt 0 ] || total_failed=1
+echo "bertr: ${total_passed} passed, ${total_failed} failed"
+exit $failed
