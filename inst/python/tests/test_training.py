@@ -1,0 +1,45 @@
+"""Length-bucketed batching: every row once per epoch, similar lengths per batch, a new order each epoch,
+and predictions that do not depend on padding or batch order."""
+import numpy as np
+
+from bertr import WordPieceTokenizer, load_pretrained
+from bertr.model import build_classifier
+from bertr.training import PAD_MULTIPLE, bucketed_batches, lengths_of, make_dataset, predict_batches
+
+
+def test_bucketed_batches_cover_every_row_once_and_group_lengths():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 129, size=1000)
+    epoch1 = bucketed_batches(lengths, 32, np.random.default_rng(1))
+    rows = np.concatenate(epoch1)
+    assert sorted(rows.tolist()) == list(range(1000))
+    spread = np.mean([lengths[b].max() - lengths[b].min() for b in epoch1])
+    random_spread = np.mean([lengths[b].max() - lengths[b].min() for b in np.array_split(rng.permutation(1000), 32)])
+    assert spread < random_spread / 4  # rows of a batch have similar lengths
+    shared = np.random.default_rng(1)
+    first, second = bucketed_batches(lengths, 32, shared), bucketed_batches(lengths, 32, shared)
+    assert not all(np.array_equal(a, b) for a, b in zip(first, second))  # a new order every epoch
+    assert [len(b) for b in bucketed_batches(lengths, 32, None)][:-1] == [32] * 31
+
+
+def test_dataset_pads_each_batch_to_its_longest_row(tiny_hf):
+    pretrained = load_pretrained(tiny_hf)
+    tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
+    texts = ["good"] * 4 + ["good coffee and great tea with chocolate"] * 4
+    data = tokenizer.encode(texts, seq_len=40)
+    lengths = lengths_of(data)
+    batches = bucketed_batches(lengths, 4, None)
+    widths = [inputs[0].shape[1] for (inputs,) in make_dataset(data, batches)]
+    assert widths == [PAD_MULTIPLE, 16]  # 3 tokens -> 8; 10 tokens -> 16, not 40
+
+
+def test_predictions_do_not_depend_on_padding_or_order(tiny_hf):
+    pretrained = load_pretrained(tiny_hf)
+    tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
+    model = build_classifier(pretrained, 1)
+    texts = ["great coffee", "i love this tea so much", "bad", "a waste of money and time, never again", "ok"]
+    data = tokenizer.encode(texts, seq_len=32)
+    bucketed = predict_batches(model, data, batch_size=2).ravel()
+    full = model.predict([data.token, data.segment], verbose=0).ravel()  # fixed padding to 32, input order
+    np.testing.assert_allclose(bucketed, full, atol=1e-5)
+    assert np.std(full) > 1e-4
