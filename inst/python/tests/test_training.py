@@ -36,10 +36,13 @@ def test_dataset_pads_each_batch_to_its_longest_row(tiny_hf):
 def test_predictions_do_not_depend_on_padding_or_order(tiny_hf):
     pretrained = load_pretrained(tiny_hf)
     tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
-    model = build_classifier(pretrained, 1)
+    import tf_keras
+
+    classifier = build_classifier(pretrained, 1)
+    model = tf_keras.Model(classifier.inputs, classifier.get_layer("NSP-Dense").output)  # pooled [CLS]
     texts = ["great coffee", "i love this tea so much", "bad", "a waste of money and time, never again", "ok"]
     data = tokenizer.encode(texts, seq_len=32)
-    bucketed = predict_batches(model, data, batch_size=2).ravel()
-    full = model.predict([data.token, data.segment], verbose=0).ravel()  # fixed padding to 32, input order
+    bucketed = predict_batches(model, data, batch_size=2)
+    full = model.predict([data.token, data.segment], verbose=0)  # fixed padding to 32, input order
     np.testing.assert_allclose(bucketed, full, atol=1e-5)
-    assert np.std(full) > 1e-4
+    assert np.std(full, axis=0).mean() > 1e-2  # rows differ: a mix-up of the order would show
