@@ -14,15 +14,18 @@ import numpy as np
 from . import runtime
 from .checkpoints import Pretrained, load_pretrained
 from .errors import BertrError
-from .inputs import check_fraction, check_positive_int, check_texts, encode_binary_labels
+from .inputs import check_fraction, check_positive_int, check_sample_weight, check_texts, class_weights
+from .tasks import Task, make_task
 from .tokenization import Encoded, WordPieceTokenizer
 
 
 class BertClassifier:
-    """A binary text classifier fine-tuned from a pretrained BERT.
+    """A text classifier (or regressor) fine-tuned from a pretrained BERT.
 
     Parameters
     ----------
+    task: ``None`` to detect from the labels, or one of ``binary``, ``soft``, ``multiclass``,
+        ``multilabel``, ``regression`` (see :mod:`bertr.tasks`).
     pretrained: ``None`` for the embedded all-MiniLM-L6-v2, or a Google checkpoint / Hugging Face BERT dir.
     seq_len: tokens per text including [CLS] and [SEP]; longer texts are truncated.
     batch_size, epochs, learning_rate: the fine-tuning schedule (AdamWarmup: linear warmup over
@@ -38,6 +41,7 @@ class BertClassifier:
     def __init__(
         self,
         pretrained: str | None = None,
+        task: str | None = None,
         seq_len: int = 128,
         batch_size: int = 32,
         epochs: int = 2,
@@ -51,6 +55,7 @@ class BertClassifier:
         threads: int | None = None,
     ):
         self.pretrained = pretrained
+        self.task = task
         self.seq_len = seq_len
         self.batch_size = batch_size
         self.epochs = epochs
@@ -93,19 +98,28 @@ class BertClassifier:
 
     # fitting ----------------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], y: Sequence[Any], classes: Sequence[Any] | None = None,
+            pairs: Sequence[str] | None = None, sample_weight: Sequence[float] | None = None,
+            class_weight: str | dict | None = None, label_names: Sequence[str] | None = None,
             callback: Callable[[dict], None] | None = None) -> "BertClassifier":
-        """Fine-tune on ``texts`` and binary labels ``y``.
+        """Fine-tune on ``texts`` (and second texts ``pairs``) and labels ``y``.
 
-        ``classes`` fixes the label order (the second class is the positive one, whose probability
-        ``predict_proba(...)[:, 1]`` gives); by default the sorted distinct labels. ``callback`` receives
-        progress events (dicts) during training.
+        ``y`` is one label per text, or a 2-D 0/1 array (one column per label, named by ``label_names``)
+        for multi-label. ``classes`` fixes the class order (for binary, the second class is the positive
+        one whose probability ``predict_proba(...)[:, 1]`` gives); by default the sorted distinct labels.
+        ``sample_weight`` weighs rows; ``class_weight`` ("balanced" or class -> weight) weighs classes.
+        ``callback`` receives progress events (dicts) during training.
         """
         started = time.perf_counter()
         self._check_settings()
         texts = check_texts(texts)
-        if len(list(y)) != len(texts):
-            raise BertrError(f"got {len(texts)} texts but {len(list(y))} labels")
-        target, classes = encode_binary_labels(y, classes)
+        pairs = None if pairs is None else check_texts(pairs, "the paired text")
+        n_labels = len(y) if hasattr(y, "__len__") else len(list(y))
+        if n_labels != len(texts) or (pairs is not None and len(pairs) != len(texts)):
+            raise BertrError(f"got {len(texts)} texts, {n_labels} labels"
+                             + ("" if pairs is None else f" and {len(pairs)} paired texts"))
+        task = make_task(y, self.task, classes, label_names)
+        target = task.encode(y)
+        weight = self._row_weights(task, target, sample_weight, class_weight, len(texts))
         n_val = int(round(len(texts) * self.validation_split))
         if self.validation_split > 0 and (n_val < 2 or len(texts) - n_val < 2):
             raise BertrError(
@@ -117,7 +131,7 @@ class BertClassifier:
         pretrained = load_pretrained(self.pretrained, self.do_lower_case)
         self._check_settings(pretrained)
         tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
-        encoded = tokenizer.encode(texts, self.seq_len)
+        encoded = tokenizer.encode(texts, self.seq_len, pairs)
 
         from .training import fit_model, split_validation
 
@@ -126,28 +140,42 @@ class BertClassifier:
         validation = (_take(encoded, val_idx), target[val_idx]) if len(val_idx) else None
 
         runtime.set_seed(self.seed)
-        model = self._compile(pretrained, n_train=len(train_idx))
-        self.classes_ = list(classes)
+        model = self._compile(pretrained, task, n_train=len(train_idx))
+        self.task_ = task
+        self.classes_ = list(task.classes)
+        self.paired_ = pairs is not None
         self.model_ = model
         self.tokenizer_ = tokenizer
         self.pretrained_ = {"name": pretrained.name, "path": str(pretrained.path), "layout": pretrained.layout,
                             "do_lower_case": pretrained.do_lower_case, **pretrained.config.to_dict()}
         self.history_ = fit_model(model, train, target[train_idx], epochs=self.epochs,
-                                  batch_size=self.batch_size, validation=validation, report=callback,
-                                  seed=self.seed)
+                                  batch_size=self.batch_size, validation=validation, score=task.metrics,
+                                  report=callback, seed=self.seed,
+                                  weight=None if weight is None else weight[train_idx])
         self.n_train_, self.n_validation_ = len(train_idx), len(val_idx)
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
-    def _compile(self, pretrained: Pretrained, n_train: int):
+    @staticmethod
+    def _row_weights(task: Task, target: np.ndarray, sample_weight, class_weight, n: int) -> np.ndarray | None:
+        weight = None if sample_weight is None else check_sample_weight(sample_weight, n)
+        if class_weight is not None:
+            if task.name not in ("binary", "multiclass"):
+                raise BertrError(f"class_weight applies to binary and multiclass labels, not to task '{task.name}'")
+            per_row = class_weights(target[:, 0], task.classes, class_weight)
+            weight = per_row if weight is None else weight * per_row
+        return weight
+
+    def _compile(self, pretrained: Pretrained, task: Task, n_train: int):
         from .model import build_classifier
         from .optim import AdamWarmup, calc_train_steps
 
-        model = build_classifier(pretrained, n_outputs=1, activation="sigmoid", dropout_rate=self.dropout)
+        model = build_classifier(pretrained, n_outputs=task.n_outputs, activation=task.activation,
+                                 dropout_rate=self.dropout)
         total, warmup = calc_train_steps(n_train, self.batch_size, self.epochs, self.warmup_proportion)
         optimizer = AdamWarmup(decay_steps=total, warmup_steps=warmup, learning_rate=self.learning_rate,
                                weight_decay=self.weight_decay)
-        model.compile(optimizer=optimizer, loss="binary_crossentropy")
+        model.compile(optimizer=optimizer, loss=task.loss)
         return model
 
     # prediction -------------------------------------------------------------------------------
@@ -155,33 +183,57 @@ class BertClassifier:
         if not hasattr(self, "model_"):
             raise BertrError("this classifier has not been fitted yet: call fit() first")
 
-    def encode(self, texts: Sequence[str]) -> Encoded:
+    def encode(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> Encoded:
         """Token and segment id matrices for ``texts`` with this model's vocabulary and seq_len."""
         self._check_fitted()
-        return self.tokenizer_.encode(check_texts(texts), self.seq_len)
+        texts = check_texts(texts)
+        if self.paired_ and pairs is None:
+            raise BertrError("this model was trained on text pairs: give the paired texts too")
+        if not self.paired_ and pairs is not None:
+            raise BertrError("this model was trained on single texts, not pairs")
+        if pairs is not None:
+            pairs = check_texts(pairs, "the paired text")
+            if len(pairs) != len(texts):
+                raise BertrError(f"got {len(texts)} texts but {len(pairs)} paired texts")
+        return self.tokenizer_.encode(texts, self.seq_len, pairs)
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        """Probabilities, shape (n, 2): columns in ``classes_`` order."""
+    def _output(self, texts, pairs, batch_size) -> np.ndarray:
         from .training import predict_batches
 
-        encoded = self.encode(texts)
-        positive = predict_batches(self.model_, encoded, batch_size or self.batch_size * 2).ravel()
-        positive = positive.astype(np.float64)
-        return np.column_stack([1.0 - positive, positive])
+        encoded = self.encode(texts, pairs)  # checks first that the model is fitted
+        return predict_batches(self.model_, encoded, batch_size or self.batch_size * 2)
 
-    def predict(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        """The most probable class of each text (probability >= 0.5 for the second class)."""
-        positive = self.predict_proba(texts, batch_size)[:, 1]
-        return np.asarray(self.classes_, dtype=object)[(positive >= 0.5).astype(int)]
+    def predict_proba(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
+                      batch_size: int | None = None) -> np.ndarray:
+        """Probabilities: binary (n, 2) in ``classes_`` order; multiclass / multilabel (n, K); soft (n,).
+        For regression, the predicted values (n,)."""
+        output = self._output(texts, pairs, batch_size)
+        return self.task_.probabilities(output)
 
-    def evaluate(self, texts: Sequence[str], y: Sequence[Any], batch_size: int | None = None) -> dict[str, float]:
-        """Held-out metrics on labelled texts: loss (binary cross-entropy), accuracy (at 0.5) and ROC AUC."""
-        from .metrics import binary_metrics
+    def predict(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
+                batch_size: int | None = None) -> np.ndarray:
+        """Classes (binary: probability >= 0.5 for the second; multiclass: the most probable), 0/1 per
+        label (multilabel), or values (soft: the predicted fraction; regression)."""
+        output = self._output(texts, pairs, batch_size)
+        return self.task_.predict(output)
 
+    def evaluate(self, texts: Sequence[str], y: Sequence[Any], pairs: Sequence[str] | None = None,
+                 batch_size: int | None = None) -> dict[str, float]:
+        """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`)."""
+        self._check_fitted()
         texts = check_texts(texts)
-        target, _ = encode_binary_labels(y, self.classes_ if hasattr(self, "classes_") else None,
-                                         require_both=False)
-        return binary_metrics(target, self.predict_proba(texts, batch_size)[:, 1])
+        if self.task_.name in ("binary", "multiclass"):
+            values = list(y)
+            missing = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and np.isnan(v))]
+            if missing:
+                raise BertrError(f"the label is missing (NA) in row {missing[0] + 1}")
+            unseen = sorted({str(v) for v in values} - {str(c) for c in self.classes_})
+            if unseen:
+                raise BertrError(f"the label has class(es) not seen in training: {', '.join(unseen)}")
+        target = self.task_.encode(y)
+        if len(target) != len(texts):
+            raise BertrError(f"got {len(texts)} texts but {len(target)} labels")
+        return self.task_.metrics(target, self._output(texts, pairs, batch_size))
 
     def history_columns(self) -> dict[str, list]:
         """The training history as columns (epoch, step, loss, val_*, seconds) for data frames."""

@@ -59,28 +59,41 @@ def check_fraction(value: Any, name: str, low: float, high: float, include_high:
     return value
 
 
-def encode_binary_labels(y: Any, classes: Sequence[Any] | None = None,
-                         require_both: bool = True) -> tuple[np.ndarray, list]:
-    """0/1 float targets for the second class, and the two classes in order.
+def check_sample_weight(weight: Any, n: int) -> np.ndarray:
+    """Per-row loss weights: finite, non-negative numbers, one per row, not all zero."""
+    try:
+        weight = np.asarray(list(weight), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise BertrError("sample_weight must be numeric") from None
+    if weight.shape != (n,):
+        raise BertrError(f"sample_weight has {weight.size} values for {n} rows")
+    bad = np.flatnonzero(~np.isfinite(weight) | (weight < 0))
+    if len(bad):
+        raise BertrError(f"sample_weight must be a finite number >= 0, but row {bad[0] + 1} has {weight[bad[0]]!r}")
+    if not weight.any():
+        raise BertrError("sample_weight is 0 for every row")
+    return weight
 
-    ``require_both`` refuses data with one class only (needed for training, not for evaluation).
-    """
-    y = np.asarray(list(y), dtype=object)
-    missing = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and np.isnan(v))]
-    if missing:
-        raise BertrError(f"the label is missing (NA) in row(s) {_rows(missing)}")
-    if classes is None:
-        classes = sorted(set(y.tolist()), key=lambda v: (str(type(v)), v))
-    classes = list(classes)
-    if len(classes) != 2:
-        raise BertrError(
-            f"the label has {len(classes)} class(es) ({', '.join(map(str, classes[:5]))}); "
-            "a binary classifier needs exactly 2"
-        )
-    unknown = [i for i, v in enumerate(y) if v not in classes]
-    if unknown:
-        raise BertrError(f"row {unknown[0] + 1} has label {y[unknown[0]]!r}, which is not one of {classes}")
-    target = np.asarray([v == classes[1] for v in y], dtype=np.float32)
-    if require_both and target.min() == target.max():
-        raise BertrError(f"the label has only one class ({y[0]!r}) in the data; a classifier needs both")
-    return target, classes
+
+def class_weights(codes: np.ndarray, classes: Sequence[Any], class_weight: Any) -> np.ndarray:
+    """Per-row weights from ``class_weight``: "balanced" (n / (k * count)) or a mapping class -> weight."""
+    codes = np.asarray(codes, dtype=int)
+    k = len(classes)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise BertrError(f"class_weight must be 'balanced' or a named number per class, not '{class_weight}'")
+        counts = np.bincount(codes, minlength=k).astype(np.float64)
+        per_class = np.where(counts > 0, len(codes) / (k * np.maximum(counts, 1)), 0.0)
+    else:
+        mapping = {str(key): value for key, value in dict(class_weight).items()}
+        missing = [str(c) for c in classes if str(c) not in mapping]
+        unknown = [key for key in mapping if key not in {str(c) for c in classes}]
+        if unknown:
+            raise BertrError(f"class_weight names unknown class(es) {', '.join(unknown)}; classes: "
+                             f"{', '.join(map(str, classes))}")
+        if missing:
+            raise BertrError(f"class_weight lacks a weight for class(es) {', '.join(missing)}")
+        per_class = np.asarray([float(mapping[str(c)]) for c in classes])
+        if not np.all(np.isfinite(per_class) & (per_class > 0)):
+            raise BertrError("class_weight values must be positive numbers")
+    return per_class[codes]

@@ -42,3 +42,53 @@ def binary_metrics(y_true: np.ndarray, prob: np.ndarray) -> dict[str, float]:
         "accuracy": accuracy(y_true >= 0.5, np.asarray(prob).ravel() >= 0.5),
         "auc": roc_auc(y_true >= 0.5, prob),
     }
+
+
+def multiclass_metrics(y_true: np.ndarray, prob: np.ndarray, eps: float = 1e-7) -> dict[str, float]:
+    """loss (cross-entropy), accuracy, macro F1 and macro one-vs-rest AUC for class indices ``y_true``."""
+    y_true = np.asarray(y_true, dtype=int).ravel()
+    prob = np.asarray(prob, dtype=np.float64)
+    pred = prob.argmax(axis=1)
+    k = prob.shape[1]
+    f1s, aucs = [], []
+    for c in range(k):
+        tp = np.sum((pred == c) & (y_true == c))
+        fp, fn = np.sum((pred == c) & (y_true != c)), np.sum((pred != c) & (y_true == c))
+        if tp + fp + fn:
+            f1s.append(2 * tp / (2 * tp + fp + fn))
+        auc = roc_auc(y_true == c, prob[:, c])
+        if not np.isnan(auc):
+            aucs.append(auc)
+    return {
+        "loss": float(-np.mean(np.log(np.clip(prob[np.arange(len(y_true)), y_true], eps, 1)))),
+        "accuracy": accuracy(y_true, pred),
+        "macro_f1": float(np.mean(f1s)) if f1s else float("nan"),
+        "auc": float(np.mean(aucs)) if aucs else float("nan"),
+    }
+
+
+def multilabel_metrics(y_true: np.ndarray, prob: np.ndarray) -> dict[str, float]:
+    """loss (mean binary cross-entropy), accuracy per label decision, and AUC averaged over labels."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    prob = np.asarray(prob, dtype=np.float64)
+    aucs = [roc_auc(y_true[:, j] >= 0.5, prob[:, j]) for j in range(y_true.shape[1])]
+    aucs = [a for a in aucs if not np.isnan(a)]
+    return {
+        "loss": binary_log_loss(y_true, prob),
+        "accuracy": accuracy(y_true >= 0.5, prob >= 0.5),
+        "auc": float(np.mean(aucs)) if aucs else float("nan"),
+    }
+
+
+def regression_metrics(y_true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """loss (mean squared error), RMSE, MAE and R squared."""
+    y_true = np.asarray(y_true, dtype=np.float64).ravel()
+    pred = np.asarray(pred, dtype=np.float64).ravel()
+    mse = float(np.mean((y_true - pred) ** 2))
+    total = float(np.sum((y_true - y_true.mean()) ** 2))
+    return {
+        "loss": mse,
+        "rmse": float(np.sqrt(mse)),
+        "mae": float(np.mean(np.abs(y_true - pred))),
+        "r2": float(1 - mse * len(y_true) / total) if total > 0 else float("nan"),
+    }

@@ -9,10 +9,10 @@ import numpy as np
 from . import runtime  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tf_keras
 
-from .metrics import binary_metrics
 from .tokenization import Encoded
 
 ProgressFn = Optional[Callable[[dict], None]]
+ScoreFn = Optional[Callable[[np.ndarray, np.ndarray], dict]]
 
 
 def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,8 +58,8 @@ def _padded_width(lengths: np.ndarray, rows: np.ndarray, max_len: int) -> int:
 
 
 def make_dataset(data: Encoded, batches: list[np.ndarray] | Callable[[], list[np.ndarray]],
-                 target: np.ndarray | None = None):
-    """A tf.data pipeline of ([token, segment], target) batches, each padded only to its longest row.
+                 target: np.ndarray | None = None, weight: np.ndarray | None = None):
+    """A tf.data pipeline of ([token, segment], target[, weight]) batches, each padded only to its longest row.
 
     ``batches`` may be a function, called anew for every pass over the data (a new order each epoch).
     All batch shapes share one traced graph, since the element spec leaves the length unknown.
@@ -73,11 +73,19 @@ def make_dataset(data: Encoded, batches: list[np.ndarray] | Callable[[], list[np
         for rows in (batches() if callable(batches) else batches):
             width = _padded_width(lengths, rows, max_len)
             inputs = (data.token[rows, :width], data.segment[rows, :width])
-            yield (inputs, target[rows, None]) if target is not None else (inputs,)
+            if target is None:
+                yield (inputs,)
+            elif weight is None:
+                yield inputs, target[rows]
+            else:
+                yield inputs, target[rows], weight[rows]
 
     ids = tf.TensorSpec((None, None), tf.int32)
-    spec = (ids, ids)
-    signature = (spec, tf.TensorSpec((None, 1), tf.float32)) if target is not None else (spec,)
+    signature = ((ids, ids),)
+    if target is not None:
+        signature += (tf.TensorSpec((None, target.shape[1]), tf.float32),)
+        if weight is not None:
+            signature += (tf.TensorSpec((None,), tf.float32),)
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
 
 
@@ -98,13 +106,14 @@ class ProgressCallback(tf_keras.callbacks.Callback):
     """
 
     def __init__(self, report: ProgressFn, epochs: int, steps: int, validation: tuple[Encoded, np.ndarray] | None,
-                 batch_size: int, every_seconds: float = 5.0):
+                 batch_size: int, every_seconds: float = 5.0, score: ScoreFn = None):
         super().__init__()
         self.report = report
         self.epochs, self.steps = epochs, steps
         self.validation = validation
         self.batch_size = batch_size
         self.every_seconds = every_seconds
+        self.score = score
         self.history: list[dict] = []
         self._last = 0.0
         self._epoch_start = 0.0
@@ -139,24 +148,26 @@ class ProgressCallback(tf_keras.callbacks.Callback):
         row = {"epoch": epoch + 1, "step": self._global_step, "loss": float((logs or {}).get("loss", float("nan")))}
         if self.validation is not None:
             data, target = self.validation
-            prob = predict_batches(self.model, data, self.batch_size * 2).ravel()
-            row.update({f"val_{k}": v for k, v in binary_metrics(target, prob).items()})
+            output = predict_batches(self.model, data, self.batch_size * 2)
+            row.update({f"val_{k}": v for k, v in self.score(target, output).items()})
         row["seconds"] = seconds
         self.history.append(row)
         self._emit({"event": "epoch", "epochs": self.epochs, **row})
 
 
 def fit_model(model, train: Encoded, target: np.ndarray, *, epochs: int, batch_size: int,
-              validation: tuple[Encoded, np.ndarray] | None, report: ProgressFn = None,
-              every_seconds: float = 5.0, seed: int = 0) -> list[dict]:
+              validation: tuple[Encoded, np.ndarray] | None, score: ScoreFn = None, report: ProgressFn = None,
+              every_seconds: float = 5.0, seed: int = 0, weight: np.ndarray | None = None) -> list[dict]:
     """Train ``model`` (already compiled) on length-bucketed batches; return the per-epoch history rows.
 
-    ``seed`` drives the batch order of every epoch.
+    ``target`` is (n, outputs); ``weight`` optional per-row loss weights; ``score(target, output)`` gives the
+    validation metrics; ``seed`` drives the batch order of every epoch.
     """
     lengths = lengths_of(train)
     rng = np.random.default_rng(seed)
     steps = len(bucketed_batches(lengths, batch_size, np.random.default_rng(0)))
-    dataset = make_dataset(train, lambda: bucketed_batches(lengths, batch_size, rng), target.astype(np.float32))
-    progress = ProgressCallback(report, epochs, steps, validation, batch_size, every_seconds)
+    dataset = make_dataset(train, lambda: bucketed_batches(lengths, batch_size, rng), target.astype(np.float32),
+                           None if weight is None else weight.astype(np.float32))
+    progress = ProgressCallback(report, epochs, steps, validation, batch_size, every_seconds, score)
     model.fit(dataset, epochs=epochs, callbacks=[progress], verbose=0)
     return progress.history

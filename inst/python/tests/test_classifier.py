@@ -67,10 +67,10 @@ def test_sklearn_params_round_trip():
 @pytest.mark.parametrize("texts,labels,message", [
     (["a", None, "c", "d"], [0, 1, 0, 1], r"missing \(NA\) in row\(s\) 2"),
     (["a", " ", "c", "d"], [0, 1, 0, 1], r"empty or only whitespace in row\(s\) 2"),
-    (["a", "b", "c", "d"], [1, 1, 1, 1], "1 class"),
-    (["a", "b", "c", "d"], [0, 1, 2, 1], "3 class"),
+    (["a", "b", "c", "d"], [1, 1, 1, 1], "only one class"),
+    (["a", "b", "c", "d"], [0, 1, 2, 1], "numeric with 3 distinct values .* task = 'regression'"),
     (["a", "b", "c", "d"], [0, 1, None, 1], r"label is missing \(NA\) in row\(s\) 3"),
-    (["a", "b", "c"], [0, 1, 0, 1], "3 texts but 4 labels"),
+    (["a", "b", "c"], [0, 1, 0, 1], "got 3 texts, 4 labels"),
 ])
 def test_bad_input_is_refused_before_training(texts, labels, message, tiny_hf):
     with pytest.raises(BertrError, match=message):

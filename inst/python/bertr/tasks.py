@@ -1,0 +1,190 @@
+"""Label encoding per task: what the head outputs, which loss trains it, how predictions and metrics read.
+
+Tasks: ``binary`` (two classes, one sigmoid), ``soft`` (a fraction in [0, 1], one sigmoid trained on it, as
+Jigsaw's ``target``), ``multiclass`` (softmax over K classes), ``multilabel`` (K independent sigmoids) and
+``regression`` (one linear output, mean squared error).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import metrics
+from .errors import BertrError
+
+TASKS = ("binary", "soft", "multiclass", "multilabel", "regression")
+
+
+def _rows(indices: Sequence[int], limit: int = 5) -> str:
+    shown = ", ".join(str(i + 1) for i in indices[:limit])
+    return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+@dataclass
+class Task:
+    """A task with its label mapping. ``classes`` are the class labels (binary, multiclass) or the label
+    names (multilabel); empty for soft and regression."""
+
+    name: str
+    classes: list = field(default_factory=list)
+
+    # -- the head ------------------------------------------------------------------------------
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes) if self.name in ("multiclass", "multilabel") else 1
+
+    @property
+    def activation(self) -> str:
+        return {"multiclass": "softmax", "regression": "linear"}.get(self.name, "sigmoid")
+
+    @property
+    def loss(self) -> str:
+        return {"multiclass": "sparse_categorical_crossentropy", "regression": "mse"}.get(
+            self.name, "binary_crossentropy")
+
+    @property
+    def monitor(self) -> str:
+        """The validation metric to watch (higher is better except for losses and errors)."""
+        return {"regression": "val_rmse", "multiclass": "val_accuracy"}.get(self.name, "val_auc")
+
+    # -- targets -------------------------------------------------------------------------------
+    def encode(self, y: Any) -> np.ndarray:
+        """Training targets, shape (n, n_outputs) float32 (multiclass: (n, 1) class indices)."""
+        if self.name == "multilabel":
+            y = np.asarray(y, dtype=np.float32)
+            return y
+        values = list(y)
+        if self.name in ("binary", "multiclass"):
+            index = {c: i for i, c in enumerate(self.classes)}
+            unknown = [i for i, v in enumerate(values) if v not in index]
+            if unknown:
+                raise BertrError(f"row {unknown[0] + 1} has label {values[unknown[0]]!r}, which is not one of the "
+                                 f"classes {self.classes}")
+            codes = np.asarray([index[v] for v in values], dtype=np.float32)
+            return codes[:, None]
+        return np.asarray(values, dtype=np.float32)[:, None]
+
+    # -- predictions ---------------------------------------------------------------------------
+    def probabilities(self, output: np.ndarray) -> np.ndarray:
+        """Model output as the predictions users see: binary (n, 2) class probabilities; multiclass and
+        multilabel (n, K); soft and regression (n,)."""
+        output = np.asarray(output, dtype=np.float64)
+        if self.name == "binary":
+            return np.column_stack([1.0 - output[:, 0], output[:, 0]])
+        if self.name in ("soft", "regression"):
+            return output[:, 0]
+        return output
+
+    def predict(self, output: np.ndarray) -> np.ndarray:
+        """Hard predictions: class labels (binary, multiclass), 0/1 per label (multilabel), values."""
+        output = np.asarray(output, dtype=np.float64)
+        if self.name == "binary":
+            return np.asarray(self.classes, dtype=object)[(output[:, 0] >= 0.5).astype(int)]
+        if self.name == "multiclass":
+            return np.asarray(self.classes, dtype=object)[output.argmax(axis=1)]
+        if self.name == "multilabel":
+            return (output >= 0.5).astype(np.int32)
+        return output[:, 0]
+
+    def metrics(self, target: np.ndarray, output: np.ndarray) -> dict[str, float]:
+        """Held-out metrics from encoded targets and raw model outputs."""
+        output = np.asarray(output, dtype=np.float64)
+        target = np.asarray(target, dtype=np.float64)
+        if self.name in ("binary", "soft"):
+            return metrics.binary_metrics(target[:, 0], output[:, 0])
+        if self.name == "multiclass":
+            return metrics.multiclass_metrics(target[:, 0].astype(int), output)
+        if self.name == "multilabel":
+            return metrics.multilabel_metrics(target, output)
+        return metrics.regression_metrics(target[:, 0], output[:, 0])
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "classes": list(self.classes)}
+
+
+def make_task(y: Any, task: str | None = None, classes: Sequence[Any] | None = None,
+              label_names: Sequence[str] | None = None) -> Task:
+    """Check the labels and choose the task: given, or detected from the values.
+
+    Detection: a 2-D label (several columns) is multilabel; two classes (given or found) binary; numbers in
+    [0, 1] that are not all 0/1 soft; more than two classes multiclass. Numeric labels with other values
+    need ``task = "regression"``.
+    """
+    if task is not None and task not in TASKS:
+        raise BertrError(f"unknown task '{task}'; choose one of {', '.join(TASKS)}")
+    array = np.asarray(y, dtype=object)
+    if array.ndim == 2 and array.shape[1] > 1 or task == "multilabel":
+        return _multilabel(y, label_names)
+    values = list(y)
+    missing = [i for i, v in enumerate(values) if _is_missing(v)]
+    if missing:
+        raise BertrError(f"the label is missing (NA) in row(s) {_rows(missing)}")
+    numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values)
+    if task == "regression":
+        if not numeric:
+            raise BertrError("task 'regression' needs a numeric label")
+        if len(set(values)) < 2:
+            raise BertrError("the label has only one value; regression needs variation")
+        return Task("regression")
+    if task == "soft" or (task is None and classes is None and numeric and _is_fraction(values)
+                          and not set(values) <= {0, 1}):
+        return _soft(values, numeric)
+    if classes is None:
+        classes = sorted(set(values), key=lambda v: (str(type(v)), v))
+    classes = list(classes)
+    unknown = [i for i, v in enumerate(values) if v not in set(classes)]
+    if unknown:
+        raise BertrError(f"row {unknown[0] + 1} has label {values[unknown[0]]!r}, which is not one of {classes}")
+    present = set(values)
+    if len(present) < 2:
+        raise BertrError(f"the label has only one class ({values[0]!r}) in the data; a classifier needs two or more")
+    if numeric and task is None and len(classes) > 2:
+        raise BertrError(
+            f"the label is numeric with {len(classes)} distinct values outside [0, 1]; say task = 'regression' "
+            "for a numeric target, or make it a factor for classes"
+        )
+    if len(classes) == 2:
+        if task == "multiclass":
+            return Task("multiclass", classes)
+        return Task("binary", classes)
+    if task == "binary":
+        raise BertrError(f"task 'binary' needs 2 classes, but the label has {len(classes)}")
+    return Task("multiclass", classes)
+
+
+def _is_fraction(values: list) -> bool:
+    return all(0.0 <= float(v) <= 1.0 for v in values)
+
+
+def _soft(values: list, numeric: bool) -> Task:
+    if not numeric:
+        raise BertrError("task 'soft' needs a numeric label in [0, 1]")
+    outside = [i for i, v in enumerate(values) if not 0.0 <= float(v) <= 1.0]
+    if outside:
+        raise BertrError(f"a soft label must lie in [0, 1], but row {outside[0] + 1} has {values[outside[0]]!r}")
+    return Task("soft")
+
+
+def _multilabel(y: Any, label_names: Sequence[str] | None) -> Task:
+    try:
+        array = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise BertrError("a multi-label target must be 0/1 (or logical) columns") from None
+    if array.ndim != 2:
+        raise BertrError("a multi-label target needs several label columns")
+    missing = np.flatnonzero(np.isnan(array).any(axis=1))
+    if len(missing):
+        raise BertrError(f"the labels are missing (NA) in row(s) {_rows(list(missing))}")
+    if not np.isin(array, (0.0, 1.0)).all():
+        raise BertrError("multi-label columns must hold only 0/1 or TRUE/FALSE")
+    names = list(label_names) if label_names is not None else [f"label{i + 1}" for i in range(array.shape[1])]
+    constant = [names[j] for j in range(array.shape[1]) if array[:, j].min() == array[:, j].max()]
+    if constant:
+        raise BertrError(f"label column(s) {', '.join(map(str, constant))} have only one value; nothing to learn")
+    return Task("multilabel", names)
