@@ -33,6 +33,8 @@ class Task:
 
     name: str
     classes: list = field(default_factory=list)
+    center: float = 0.0  # regression: targets are standardised, (y - center) / scale, for training
+    scale: float = 1.0
 
     # -- the head ------------------------------------------------------------------------------
     @property
@@ -68,7 +70,14 @@ class Task:
                                  f"classes {self.classes}")
             codes = np.asarray([index[v] for v in values], dtype=np.float32)
             return codes[:, None]
-        return np.asarray(values, dtype=np.float32)[:, None]
+        target = np.asarray(values, dtype=np.float64)[:, None]
+        if self.name == "regression":
+            target = (target - self.center) / self.scale
+        return target.astype(np.float32)
+
+    def _values(self, output: np.ndarray) -> np.ndarray:
+        """Regression outputs back on the label's own scale."""
+        return output[:, 0] * self.scale + self.center
 
     # -- predictions ---------------------------------------------------------------------------
     def probabilities(self, output: np.ndarray) -> np.ndarray:
@@ -77,8 +86,10 @@ class Task:
         output = np.asarray(output, dtype=np.float64)
         if self.name == "binary":
             return np.column_stack([1.0 - output[:, 0], output[:, 0]])
-        if self.name in ("soft", "regression"):
+        if self.name == "soft":
             return output[:, 0]
+        if self.name == "regression":
+            return self._values(output)
         return output
 
     def predict(self, output: np.ndarray) -> np.ndarray:
@@ -90,7 +101,7 @@ class Task:
             return np.asarray(self.classes, dtype=object)[output.argmax(axis=1)]
         if self.name == "multilabel":
             return (output >= 0.5).astype(np.int32)
-        return output[:, 0]
+        return self.probabilities(output)
 
     def metrics(self, target: np.ndarray, output: np.ndarray) -> dict[str, float]:
         """Held-out metrics from encoded targets and raw model outputs."""
@@ -102,10 +113,10 @@ class Task:
             return metrics.multiclass_metrics(target[:, 0].astype(int), output)
         if self.name == "multilabel":
             return metrics.multilabel_metrics(target, output)
-        return metrics.regression_metrics(target[:, 0], output[:, 0])
+        return metrics.regression_metrics(self._values(target), self._values(output))
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "classes": list(self.classes)}
+        return {"name": self.name, "classes": list(self.classes), "center": self.center, "scale": self.scale}
 
 
 def make_task(y: Any, task: str | None = None, classes: Sequence[Any] | None = None,
@@ -131,7 +142,8 @@ def make_task(y: Any, task: str | None = None, classes: Sequence[Any] | None = N
             raise BertrError("task 'regression' needs a numeric label")
         if len(set(values)) < 2:
             raise BertrError("the label has only one value; regression needs variation")
-        return Task("regression")
+        numbers = np.asarray(values, dtype=np.float64)
+        return Task("regression", center=float(numbers.mean()), scale=float(numbers.std()))
     if task == "soft" or (task is None and classes is None and numeric and _is_fraction(values)
                           and not set(values) <= {0, 1}):
         return _soft(values, numeric)
