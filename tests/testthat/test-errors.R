@@ -48,6 +48,10 @@ test_that("bad inputs give bertr_errors that name the culprit", {
     list(quote(bert_train(list(a = 1), "review", "score")), "must be a data.frame")
   )
   for (case in cases) expect_bertr_error(eval(case[[1]]), case[[2]])
+  # after all of these, the same session trains as usual
+  fit <- bert_train(df, "review", "score", pretrained = dir, seq_len = 16L, epochs = 1L, batch_size = 8L,
+                    validation_split = 0, verbose = FALSE)
+  expect_length(predict(fit, df), nrow(df))
 })
 
 test_that("a factor text column is used as text", {
