@@ -15,7 +15,7 @@ from . import runtime
 from .checkpoints import Pretrained, load_pretrained
 from .errors import BertrError
 from .inputs import check_fraction, check_positive_int, check_sample_weight, check_texts, class_weights
-from .tasks import Task, make_task
+from .tasks import Task, is_missing, make_task
 from .tokenization import Encoded, WordPieceTokenizer
 
 
@@ -224,7 +224,7 @@ class BertClassifier:
         texts = check_texts(texts)
         if self.task_.name in ("binary", "multiclass"):
             values = list(y)
-            missing = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and np.isnan(v))]
+            missing = [i for i, v in enumerate(values) if is_missing(v)]
             if missing:
                 raise BertrError(f"the label is missing (NA) in row {missing[0] + 1}")
             unseen = sorted({str(v) for v in values} - {str(c) for c in self.classes_})

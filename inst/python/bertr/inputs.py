@@ -25,7 +25,7 @@ def check_texts(texts: Any, what: str = "text") -> list[str]:
         raise BertrError(f"{what} has no rows")
     not_str = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if not_str:
-        missing = [i for i in not_str if texts[i] is None or (isinstance(texts[i], float) and np.isnan(texts[i]))]
+        missing = [i for i in not_str if texts[i] is None or (isinstance(texts[i], float) and np.isnan(texts[i]))]  # NA
         if missing:
             raise BertrError(f"{what} is missing (NA) in row(s) {_rows(missing)}")
         raise BertrError(

@@ -13,16 +13,13 @@ import numpy as np
 
 from . import metrics
 from .errors import BertrError
+from .inputs import _rows
 
 TASKS = ("binary", "soft", "multiclass", "multilabel", "regression")
 
 
-def _rows(indices: Sequence[int], limit: int = 5) -> str:
-    shown = ", ".join(str(i + 1) for i in indices[:limit])
-    return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
-
-
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """None or NaN: how R's NA arrives."""
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
@@ -133,7 +130,7 @@ def make_task(y: Any, task: str | None = None, classes: Sequence[Any] | None = N
     if array.ndim == 2 and array.shape[1] > 1 or task == "multilabel":
         return _multilabel(y, label_names)
     values = list(y)
-    missing = [i for i, v in enumerate(values) if _is_missing(v)]
+    missing = [i for i, v in enumerate(values) if is_missing(v)]
     if missing:
         raise BertrError(f"the label is missing (NA) in row(s) {_rows(missing)}")
     numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values)
