@@ -11,13 +11,15 @@ from . import runtime
 from .checkpoints import BertConfig, Pretrained, detect_layout, embedded_model_dir, load_pretrained
 from .classifier import BertClassifier
 from .errors import BertrError
+from .persistence import load_model, save_model
 from .tokenization import Encoded, WordPieceTokenizer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BertClassifier", "BertConfig", "BertrError", "Encoded", "Pretrained", "WordPieceTokenizer",
-    "detect_layout", "embedded_model_dir", "load_pretrained", "runtime", "tokenizer", "__version__",
+    "detect_layout", "embedded_model_dir", "load_model", "load_pretrained", "runtime", "save_model", "tokenizer",
+    "__version__",
 ]
 
 

@@ -36,6 +36,10 @@ class BertClassifier:
     seed: seeds weight initialisation, dropout, shuffling and the validation split.
     do_lower_case: ``None`` to follow the model (tokenizer_config.json or the vocabulary).
     threads: TensorFlow intra-op threads (``None``: all cores; inter-op is 1).
+    early_stopping: ``None``/``False`` for none; ``True`` to watch the task's usual validation metric
+        (``val_auc``; ``val_accuracy`` for multiclass, ``val_rmse`` for regression) with patience 1; or a
+        dict with ``monitor`` (any history column, e.g. ``val_loss``), ``patience``, ``min_delta`` and
+        ``restore_best`` (default True: keep the best epoch's weights).
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class BertClassifier:
         seed: int = 1,
         do_lower_case: bool | None = None,
         threads: int | None = None,
+        early_stopping: bool | dict | None = None,
     ):
         self.pretrained = pretrained
         self.task = task
@@ -67,6 +72,7 @@ class BertClassifier:
         self.seed = seed
         self.do_lower_case = do_lower_case
         self.threads = threads
+        self.early_stopping = early_stopping
 
     # scikit-learn estimator protocol -------------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -100,7 +106,9 @@ class BertClassifier:
     def fit(self, texts: Sequence[str], y: Sequence[Any], classes: Sequence[Any] | None = None,
             pairs: Sequence[str] | None = None, sample_weight: Sequence[float] | None = None,
             class_weight: str | dict | None = None, label_names: Sequence[str] | None = None,
-            callback: Callable[[dict], None] | None = None) -> "BertClassifier":
+            callback: Callable[[dict], None] | None = None, checkpoint_dir: str | None = None,
+            checkpoint_every: int | None = None, resume: bool = True,
+            on_step: Callable[[dict], None] | None = None) -> "BertClassifier":
         """Fine-tune on ``texts`` (and second texts ``pairs``) and labels ``y``.
 
         ``y`` is one label per text, or a 2-D 0/1 array (one column per label, named by ``label_names``)
@@ -108,6 +116,12 @@ class BertClassifier:
         one whose probability ``predict_proba(...)[:, 1]`` gives); by default the sorted distinct labels.
         ``sample_weight`` weighs rows; ``class_weight`` ("balanced" or class -> weight) weighs classes.
         ``callback`` receives progress events (dicts) during training.
+
+        With ``checkpoint_dir``, a checkpoint is written there at the end of every epoch and every
+        ``checkpoint_every`` steps (see :mod:`bertr.checkpointing`); calling ``fit`` again with the same
+        directory, data and settings continues from the last checkpoint (``resume = False`` starts over and
+        replaces it). ``on_step`` is called after every optimizer step with the step, epoch, batch loss,
+        learning rate and the batch's row indices (into the training rows).
         """
         started = time.perf_counter()
         self._check_settings()
@@ -133,7 +147,7 @@ class BertClassifier:
         tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
         encoded = tokenizer.encode(texts, self.seq_len, pairs)
 
-        from .training import fit_model, split_validation
+        from .training import Trainer, split_validation
 
         train_idx, val_idx = split_validation(len(texts), self.validation_split, self.seed)
         train = _take(encoded, train_idx)
@@ -141,6 +155,31 @@ class BertClassifier:
 
         runtime.set_seed(self.seed)
         model = self._compile(pretrained, task, n_train=len(train_idx))
+        early = self._early_stopping(task, validation is not None)
+        checkpointer = None
+        if checkpoint_dir is not None:
+            from .checkpointing import Checkpointer, fingerprint
+
+            if checkpoint_every is not None:
+                checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every")
+            data_id = fingerprint(encoded.token, encoded.segment, target, weight, train_idx)
+            checkpointer = Checkpointer(checkpoint_dir, self._run_settings(), data_id, report=callback)
+        trainer = Trainer(model, train, target[train_idx], epochs=self.epochs, batch_size=self.batch_size,
+                          validation=validation, score=task.metrics, seed=self.seed,
+                          weight=None if weight is None else weight[train_idx],
+                          learning_rate=model.optimizer.schedule.rate_at, early_stopping=early, report=callback,
+                          on_step=on_step, checkpoint=None if checkpointer is None else checkpointer.save,
+                          checkpoint_every=checkpoint_every)
+        if checkpointer is not None:
+            manifest = checkpointer.load() if resume else None
+            if manifest is not None:
+                checkpointer.restore(trainer, manifest)
+                if callback is not None:
+                    callback({"event": "resume", "step": trainer.state.step, "epoch": trainer.state.epoch + 1,
+                              "finished": trainer.finished, "path": manifest["path"]})
+            elif not resume:
+                checkpointer.clear()
+        state = trainer.run()
         self.task_ = task
         self.classes_ = list(task.classes)
         self.paired_ = pairs is not None
@@ -148,10 +187,11 @@ class BertClassifier:
         self.tokenizer_ = tokenizer
         self.pretrained_ = {"name": pretrained.name, "path": str(pretrained.path), "layout": pretrained.layout,
                             "do_lower_case": pretrained.do_lower_case, **pretrained.config.to_dict()}
-        self.history_ = fit_model(model, train, target[train_idx], epochs=self.epochs,
-                                  batch_size=self.batch_size, validation=validation, score=task.metrics,
-                                  report=callback, seed=self.seed,
-                                  weight=None if weight is None else weight[train_idx])
+        self.history_ = state.history
+        self.trace_ = state.trace
+        self.best_epoch_ = state.best_epoch
+        self.stopped_early_ = state.stopped_early
+        self.resumed_at_ = list(state.resumed_at)
         self.n_train_, self.n_validation_ = len(train_idx), len(val_idx)
         self.fit_seconds_ = time.perf_counter() - started
         return self
@@ -165,6 +205,40 @@ class BertClassifier:
             per_row = class_weights(target[:, 0], task.classes, class_weight)
             weight = per_row if weight is None else weight * per_row
         return weight
+
+    def _early_stopping(self, task: Task, has_validation: bool):
+        from .training import EarlyStopping
+
+        spec = self.early_stopping
+        if spec is None or spec is False:
+            return None
+        default = task.monitor if has_validation else "loss"
+        if spec is True:
+            spec = {}
+        if not isinstance(spec, dict):
+            raise BertrError("early_stopping must be TRUE/FALSE or a list(monitor = , patience = , min_delta = , "
+                             f"restore_best = ), not {spec!r}")
+        unknown = sorted(set(spec) - {"monitor", "patience", "min_delta", "restore_best"})
+        if unknown:
+            raise BertrError(f"early_stopping has unknown setting(s) {', '.join(unknown)}; "
+                             "use monitor, patience, min_delta, restore_best")
+        monitor = spec.get("monitor", default)
+        if not isinstance(monitor, str):
+            raise BertrError(f"early_stopping's monitor must be a metric name such as '{default}'")
+        min_delta = spec.get("min_delta", 0.0)
+        if not isinstance(min_delta, (int, float)) or min_delta < 0:
+            raise BertrError(f"early_stopping's min_delta must be a number >= 0, not {min_delta!r}")
+        return EarlyStopping(monitor=monitor, patience=check_positive_int(spec.get("patience", 1),
+                                                                          "early_stopping's patience"),
+                             min_delta=float(min_delta), restore_best=bool(spec.get("restore_best", True)))
+
+    def _run_settings(self) -> dict[str, Any]:
+        """The settings that decide a training run's result (checked when resuming a checkpoint)."""
+        settings = self.get_params()
+        settings.pop("threads")
+        if settings["pretrained"] is not None:
+            settings["pretrained"] = str(settings["pretrained"])
+        return settings
 
     def _compile(self, pretrained: Pretrained, task: Task, n_train: int):
         from .model import build_classifier
@@ -234,6 +308,25 @@ class BertClassifier:
         if len(target) != len(texts):
             raise BertrError(f"got {len(texts)} texts but {len(target)} labels")
         return self.task_.metrics(target, self._output(texts, pairs, batch_size))
+
+    def save(self, path: str, extra: dict | None = None, overwrite: bool = False) -> str:
+        """Write this fitted model to the directory ``path`` (see :mod:`bertr.persistence`)."""
+        from .persistence import save_model
+
+        return save_model(self, path, extra=extra, overwrite=overwrite)
+
+    @staticmethod
+    def load(path: str) -> "BertClassifier":
+        """A fitted model read from a directory written by :meth:`save`."""
+        from .persistence import load_model
+
+        return load_model(path)
+
+    def trace_columns(self) -> dict[str, list]:
+        """The per-step training trace as columns (step, epoch, loss, learning_rate)."""
+        self._check_fitted()
+        keys = ("step", "epoch", "loss", "learning_rate")
+        return {k: [row[k] for row in self.trace_] for k in keys}
 
     def history_columns(self) -> dict[str, list]:
         """The training history as columns (epoch, step, loss, val_*, seconds) for data frames."""

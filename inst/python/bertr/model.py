@@ -101,22 +101,29 @@ def build_classifier(
     dropout_rate: float | None = None,
     seq_len: int | None = None,
 ):
-    """Encoder -> [CLS] -> pretrained pooler (``NSP-Dense``, tanh) -> dropout -> new Dense head.
+    """Encoder -> [CLS] -> pretrained pooler (``NSP-Dense``, tanh) -> dropout -> new Dense head, with the
+    pretrained weights loaded (the pooler's too, when the checkpoint has one).
 
     The head is initialised with a truncated normal (stddev 0.02), as in the article and BERT itself.
     """
-    encoder = load_encoder(pretrained, seq_len=seq_len, dropout_rate=dropout_rate)
-    hidden = pretrained.config.hidden_size
-    rate = pretrained.config.hidden_dropout_prob if dropout_rate is None else dropout_rate
-    cls = Extract(index=0, name="Extract")(encoder.output)
-    pooler = tf_keras.layers.Dense(
-        hidden, activation="tanh", name=POOLER_LAYER,
-        kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
-    )
-    pooled = pooler(cls)
+    model = classifier_graph(pretrained.config, n_outputs, activation, dropout_rate, seq_len)
+    set_encoder_weights(model, pretrained)
     if pretrained.has_pooler:
-        pooler.set_weights([pretrained.weights["bert/pooler/dense/kernel"],
-                            pretrained.weights["bert/pooler/dense/bias"]])
+        model.get_layer(POOLER_LAYER).set_weights([pretrained.weights["bert/pooler/dense/kernel"],
+                                                   pretrained.weights["bert/pooler/dense/bias"]])
+    return model
+
+
+def classifier_graph(config: BertConfig, n_outputs: int, activation: str = "sigmoid",
+                     dropout_rate: float | None = None, seq_len: int | None = None):
+    """The classifier's layers for ``config`` with freshly initialised weights (see :func:`build_classifier`)."""
+    encoder = build_encoder(config, seq_len=seq_len, dropout_rate=dropout_rate)
+    rate = config.hidden_dropout_prob if dropout_rate is None else dropout_rate
+    cls = Extract(index=0, name="Extract")(encoder.output)
+    pooled = tf_keras.layers.Dense(
+        config.hidden_size, activation="tanh", name=POOLER_LAYER,
+        kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
+    )(cls)
     if rate > 0:
         pooled = tf_keras.layers.Dropout(rate, name="Output-Dropout")(pooled)
     output = tf_keras.layers.Dense(
@@ -124,6 +131,53 @@ def build_classifier(
         kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
     )(pooled)
     return tf_keras.Model(inputs=encoder.inputs, outputs=output, name="bert_classifier")
+
+
+def weight_arrays(model) -> dict[str, np.ndarray]:
+    """Every weight of ``model`` as numpy, keyed ``<layer name>/<index within the layer>``."""
+    arrays = {}
+    for layer in model.layers:
+        for j, value in enumerate(layer.get_weights()):
+            arrays[f"{layer.name}/{j}"] = value
+    return arrays
+
+
+def assign_weight_arrays(model, arrays: dict[str, np.ndarray], what: str) -> None:
+    """Set ``model``'s weights from :func:`weight_arrays` output, checking names and shapes first, so a
+    mismatch changes nothing."""
+    from .errors import BertrError
+
+    plan = []
+    expected = set()
+    for layer in model.layers:
+        values = []
+        for j, variable in enumerate(layer.weights):
+            key = f"{layer.name}/{j}"
+            expected.add(key)
+            if key not in arrays:
+                raise BertrError(f"{what}: weight {key} is missing")
+            value = arrays[key]
+            if tuple(value.shape) != tuple(variable.shape):
+                raise BertrError(f"{what}: weight {key} has shape {tuple(value.shape)} but the model described by "
+                                 f"its config needs {tuple(variable.shape)}; the config and weights do not match")
+            values.append(value)
+        if values:
+            plan.append((layer, values))
+    extra = sorted(set(arrays) - expected)
+    if extra:
+        raise BertrError(f"{what}: unexpected weight(s) {', '.join(extra[:3])}; the config and weights do not match")
+    for layer, values in plan:
+        layer.set_weights(values)
+
+
+def random_generators(model) -> dict[str, object]:
+    """The tf.random.Generator of each layer that draws random numbers (dropout), by layer name."""
+    found = {}
+    for layer in model.layers:
+        generator = getattr(getattr(layer, "_random_generator", None), "_generator", None)
+        if generator is not None:
+            found[layer.name] = generator
+    return found
 
 
 def count_params(model) -> int:

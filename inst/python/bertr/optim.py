@@ -44,6 +44,12 @@ class WarmupLinearDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
         decayed = self.min_lr + (lr - self.min_lr) * (1.0 - tf.minimum(t, self.decay_steps) / self.decay_steps)
         return tf.where(t <= self.warmup_steps, warm, decayed)
 
+    def rate_at(self, t: int) -> float:
+        """The rate used by step ``t`` (1-based), computed in Python (the same formula as ``__call__``)."""
+        if t <= self.warmup_steps:
+            return self.learning_rate * t / max(self.warmup_steps, 1.0)
+        return self.min_lr + (self.learning_rate - self.min_lr) * (1.0 - min(t, self.decay_steps) / self.decay_steps)
+
     def get_config(self):
         return {
             "learning_rate": self.learning_rate,

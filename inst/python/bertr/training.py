@@ -1,8 +1,12 @@
-"""Fitting a compiled classifier: validation split, progress events, per-epoch validation metrics."""
+"""Fitting a compiled classifier: batches, the training loop, progress events, early stopping, resume.
+
+The loop is bertr's own (one compiled Keras train step per batch), so that it can stop anywhere, write a
+checkpoint mid-epoch and continue later from exactly the same batch with the same learning rate."""
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -10,6 +14,8 @@ from . import runtime  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow
 import tf_keras
 
 from .tokenization import Encoded
+
+from .errors import BertrError
 
 ProgressFn = Optional[Callable[[dict], None]]
 ScoreFn = Optional[Callable[[np.ndarray, np.ndarray], dict]]
@@ -89,85 +95,213 @@ def make_dataset(data: Encoded, batches: list[np.ndarray] | Callable[[], list[np
     return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
 
 
-def predict_batches(model, data: Encoded, batch_size: int) -> np.ndarray:
-    """Model outputs for every row, in input order, from length-sorted batches in inference mode."""
+def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """The batches of training epoch ``epoch`` (0-based): a function of the seed and the epoch only, so a
+    resumed run draws exactly the order the interrupted one would have."""
+    return bucketed_batches(lengths, batch_size, np.random.default_rng([int(seed), int(epoch)]))
+
+
+def predict_batches(model, data: Encoded, batch_size: int, report: ProgressFn = None,
+                    every_seconds: float = 1.0) -> np.ndarray:
+    """Model outputs for every row, in input order, from length-sorted batches in inference mode.
+
+    ``report`` receives ``{"event": "predict", "step", "steps", "elapsed"}`` about every ``every_seconds``."""
     batches = bucketed_batches(lengths_of(data), batch_size, rng=None)
-    output = model.predict(make_dataset(data, batches), verbose=0)
+    callbacks = [] if report is None else [_PredictProgress(report, len(batches), every_seconds)]
+    output = model.predict(make_dataset(data, batches), verbose=0, callbacks=callbacks)
     result = np.empty_like(output)
     result[np.concatenate(batches)] = output
     return result
 
 
-class ProgressCallback(tf_keras.callbacks.Callback):
-    """Reports training to a plain callable (the R side renders it) and records the history.
+class _PredictProgress(tf_keras.callbacks.Callback):
+    def __init__(self, report: Callable[[dict], None], steps: int, every_seconds: float):
+        super().__init__()
+        self.report, self.steps, self.every_seconds = report, steps, every_seconds
+        self._start = self._last = time.perf_counter()
 
-    Events are dicts: ``{"event": "train_begin", ...}``, ``{"event": "batch", ...}`` (at most every
-    ``every_seconds``) and ``{"event": "epoch", ...}`` with the epoch's metrics.
+    def on_predict_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if now - self._last >= self.every_seconds or batch + 1 == self.steps:
+            self._last = now
+            self.report({"event": "predict", "step": batch + 1, "steps": self.steps, "elapsed": now - self._start})
+
+
+# -- early stopping ------------------------------------------------------------------------------------
+LOWER_IS_BETTER = ("loss", "mse", "rmse", "mae")
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when ``monitor`` (a history column such as ``val_auc`` or ``val_loss``) has not improved by more
+    than ``min_delta`` for ``patience`` epochs; with ``restore_best`` the weights of the best epoch are kept."""
+
+    monitor: str
+    patience: int = 1
+    min_delta: float = 0.0
+    restore_best: bool = True
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.monitor.removeprefix("val_") in LOWER_IS_BETTER
+
+    def improved(self, value: float, best: float | None) -> bool:
+        if value is None or np.isnan(value):
+            return False
+        if best is None:
+            return True
+        return value < best - self.min_delta if self.lower_is_better else value > best + self.min_delta
+
+
+# -- the loop --------------------------------------------------------------------------------------------
+@dataclass
+class TrainState:
+    """Where training stands; everything a checkpoint needs besides the weights and optimizer slots."""
+
+    epoch: int = 0  # the epoch in progress (0-based); equals `epochs` when done
+    step_in_epoch: int = 0  # batches of that epoch already trained
+    step: int = 0  # optimizer steps done in all
+    loss_sum: float = 0.0  # the epoch's running loss, summed over rows
+    loss_rows: int = 0
+    epoch_seconds: float = 0.0  # time spent in the epoch in progress, across resumes
+    history: list = field(default_factory=list)  # one dict per finished epoch
+    trace: list = field(default_factory=list)  # one dict per step: step, epoch, loss, learning_rate
+    best_epoch: int | None = None
+    best_value: float | None = None
+    wait: int = 0  # epochs since the monitored value last improved
+    stopped_early: bool = False
+    resumed_at: list = field(default_factory=list)  # the steps at which this run was resumed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainState":
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+class Trainer:
+    """Trains a compiled model on length-bucketed batches, one compiled Keras step per batch.
+
+    ``target`` is (n, outputs); ``weight`` optional per-row loss weights; ``score(target, output)`` gives
+    the validation metrics; ``learning_rate(step)`` the schedule's rate at a 1-based step. Hooks:
+    ``report(event)`` progress events (at most every ``every_seconds`` for batches), ``on_step(info)`` after
+    every step with the batch's row indices, ``checkpoint(trainer)`` called every ``checkpoint_every``
+    steps and at the end of every epoch.
     """
 
-    def __init__(self, report: ProgressFn, epochs: int, steps: int, validation: tuple[Encoded, np.ndarray] | None,
-                 batch_size: int, every_seconds: float = 5.0, score: ScoreFn = None):
-        super().__init__()
-        self.report = report
-        self.epochs, self.steps = epochs, steps
-        self.validation = validation
-        self.batch_size = batch_size
+    def __init__(self, model, train: Encoded, target: np.ndarray, *, epochs: int, batch_size: int,
+                 validation: tuple[Encoded, np.ndarray] | None = None, score: ScoreFn = None, seed: int = 0,
+                 weight: np.ndarray | None = None, learning_rate: Callable[[int], float] | None = None,
+                 early_stopping: EarlyStopping | None = None, report: ProgressFn = None,
+                 on_step: Callable[[dict], None] | None = None, checkpoint: Callable[["Trainer"], None] | None = None,
+                 checkpoint_every: int | None = None, every_seconds: float = 1.0):
+        if early_stopping is not None and early_stopping.monitor.startswith("val_") and validation is None:
+            raise BertrError(f"early stopping on '{early_stopping.monitor}' needs validation rows: "
+                             "set validation_split > 0, or monitor 'loss'")
+        self.model = model
+        self.train, self.target = train, target.astype(np.float32)
+        self.weight = None if weight is None else weight.astype(np.float32)
+        self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
+        self.validation, self.score = validation, score
+        self.learning_rate = learning_rate
+        self.early_stopping = early_stopping
+        self.report, self.on_step = report, on_step
+        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.every_seconds = every_seconds
-        self.score = score
-        self.history: list[dict] = []
-        self._last = 0.0
-        self._epoch_start = 0.0
-        self._epoch = 0
-        self._global_step = 0
+        self.lengths = lengths_of(train)
+        self.steps_per_epoch = -(-len(self.lengths) // batch_size)
+        self.state = TrainState()
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state.epoch >= self.epochs or self.state.stopped_early
 
     def _emit(self, event: dict) -> None:
         if self.report is not None:
             self.report(event)
 
-    def on_train_begin(self, logs=None):
-        self._emit({"event": "train_begin", "epochs": self.epochs, "steps": self.steps})
+    def run(self) -> TrainState:
+        state = self.state
+        self._emit({"event": "train_begin", "epochs": self.epochs, "steps": self.steps_per_epoch,
+                    "rows": len(self.lengths), "validation_rows": 0 if self.validation is None else
+                    len(self.validation[1]), "step": state.step, "epoch": state.epoch + 1})
+        train_step = self.model.make_train_function() if not self.finished else None
+        while not self.finished:
+            self._run_epoch(train_step)
+        if self.early_stopping is not None and self.early_stopping.restore_best and self.best_weights is not None:
+            from .model import assign_weight_arrays
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-        self._epoch_start = self._last = time.perf_counter()
+            assign_weight_arrays(self.model, self.best_weights, "best weights")
+        self._emit({"event": "train_end", "step": state.step, "stopped_early": state.stopped_early,
+                    "best_epoch": state.best_epoch, "epochs_run": len(state.history)})
+        return state
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._global_step += 1
-        now = time.perf_counter()
-        if now - self._last >= self.every_seconds or batch + 1 == self.steps:
-            self._last = now
-            elapsed = now - self._epoch_start
-            self._emit({
-                "event": "batch", "epoch": self._epoch + 1, "epochs": self.epochs, "step": batch + 1,
-                "steps": self.steps, "loss": float((logs or {}).get("loss", float("nan"))),
-                "elapsed": elapsed, "eta": elapsed / (batch + 1) * (self.steps - batch - 1),
-            })
+    def _run_epoch(self, train_step) -> None:
+        state = self.state
+        batches = epoch_batches(self.lengths, self.batch_size, self.seed, state.epoch)
+        start = state.step_in_epoch
+        iterator = iter(make_dataset(self.train, batches[start:], self.target, self.weight))
+        clock = time.perf_counter() - state.epoch_seconds
+        last_report = 0.0
+        for i in range(start, len(batches)):
+            self.model.reset_metrics()  # the step then reports its own batch's loss
+            loss = float(train_step(iterator)["loss"])
+            rows = len(batches[i])
+            state.loss_sum += loss * rows
+            state.loss_rows += rows
+            state.step += 1
+            state.step_in_epoch = i + 1
+            now = time.perf_counter()
+            state.epoch_seconds = now - clock
+            lr = float(self.learning_rate(state.step)) if self.learning_rate else float("nan")
+            state.trace.append({"step": state.step, "epoch": state.epoch + 1, "loss": loss, "learning_rate": lr})
+            if self.on_step is not None:
+                self.on_step({"step": state.step, "epoch": state.epoch + 1, "batch": i + 1, "loss": loss,
+                              "learning_rate": lr, "rows": batches[i]})
+            if now - last_report >= self.every_seconds or i + 1 == len(batches):
+                last_report = now
+                elapsed = state.epoch_seconds
+                self._emit({"event": "batch", "epoch": state.epoch + 1, "epochs": self.epochs, "step": i + 1,
+                            "steps": len(batches), "loss": state.loss_sum / state.loss_rows,
+                            "learning_rate": lr, "elapsed": elapsed,
+                            "eta": elapsed / (i + 1) * (len(batches) - i - 1), "global_step": state.step})
+            if (self.checkpoint is not None and self.checkpoint_every and state.step % self.checkpoint_every == 0
+                    and i + 1 < len(batches)):
+                self.checkpoint(self)
+        self._end_epoch()
 
-    def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._epoch_start
-        row = {"epoch": epoch + 1, "step": self._global_step, "loss": float((logs or {}).get("loss", float("nan")))}
+    def _end_epoch(self) -> None:
+        state = self.state
+        row = {"epoch": state.epoch + 1, "step": state.step, "loss": state.loss_sum / max(state.loss_rows, 1)}
         if self.validation is not None:
             data, target = self.validation
             output = predict_batches(self.model, data, self.batch_size * 2)
             row.update({f"val_{k}": v for k, v in self.score(target, output).items()})
-        row["seconds"] = seconds
-        self.history.append(row)
-        self._emit({"event": "epoch", "epochs": self.epochs, **row})
+        row["seconds"] = state.epoch_seconds
+        state.history.append(row)
+        best = False
+        if self.early_stopping is not None:
+            value = row.get(self.early_stopping.monitor)
+            if value is None:
+                raise BertrError(f"early stopping monitors '{self.early_stopping.monitor}', which training does not "
+                                 f"report; choose one of {', '.join(k for k in row if k not in ('epoch', 'step', 'seconds'))}")
+            if self.early_stopping.improved(value, state.best_value):
+                state.best_epoch, state.best_value, state.wait = state.epoch + 1, float(value), 0
+                best = True
+                if self.early_stopping.restore_best:
+                    from .model import weight_arrays
 
-
-def fit_model(model, train: Encoded, target: np.ndarray, *, epochs: int, batch_size: int,
-              validation: tuple[Encoded, np.ndarray] | None, score: ScoreFn = None, report: ProgressFn = None,
-              every_seconds: float = 5.0, seed: int = 0, weight: np.ndarray | None = None) -> list[dict]:
-    """Train ``model`` (already compiled) on length-bucketed batches; return the per-epoch history rows.
-
-    ``target`` is (n, outputs); ``weight`` optional per-row loss weights; ``score(target, output)`` gives the
-    validation metrics; ``seed`` drives the batch order of every epoch.
-    """
-    lengths = lengths_of(train)
-    rng = np.random.default_rng(seed)
-    steps = len(bucketed_batches(lengths, batch_size, np.random.default_rng(0)))
-    dataset = make_dataset(train, lambda: bucketed_batches(lengths, batch_size, rng), target.astype(np.float32),
-                           None if weight is None else weight.astype(np.float32))
-    progress = ProgressCallback(report, epochs, steps, validation, batch_size, every_seconds, score)
-    model.fit(dataset, epochs=epochs, callbacks=[progress], verbose=0)
-    return progress.history
+                    self.best_weights = weight_arrays(self.model)
+            else:
+                state.wait += 1
+                if state.wait >= self.early_stopping.patience and state.epoch + 1 < self.epochs:
+                    state.stopped_early = True
+        state.epoch += 1
+        state.step_in_epoch, state.loss_sum, state.loss_rows, state.epoch_seconds = 0, 0.0, 0, 0.0
+        self._emit({"event": "epoch", "epochs": self.epochs, **row, "best": best,
+                    "stopped_early": state.stopped_early})
+        if self.checkpoint is not None:
+            self.checkpoint(self)
