@@ -100,6 +100,18 @@ bertr_core <- function() {
   core
 }
 
+#' Is bertr's Python core ready to use?
+#'
+#' @return `TRUE` when the Python core and its libraries can be used (see [install_bertr()]), else `FALSE`;
+#'   it never fails, so it suits `eval = bertr_available()` in R Markdown chunks.
+#' @export
+bertr_available <- function() {
+  isTRUE(tryCatch({
+    bertr_core()
+    TRUE
+  }, error = function(e) FALSE))
+}
+
 #' Report bertr's Python set-up
 #'
 #' Prints the Python in use and the versions of the libraries bertr needs, and checks the embedded model.

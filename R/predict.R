@@ -11,15 +11,18 @@
 #'   * multilabel: a matrix with one named column per label, of probabilities or of `TRUE`/`FALSE`;
 #'   * regression: the predicted values for either type.
 #' @param batch_size Rows per prediction batch (`NULL`: twice the training batch size).
+#' @param verbose Show a progress bar when tokenizing or predicting takes more than a few seconds.
 #' @param ... Unused.
 #' @return A vector, factor or matrix with one element (row) per row of `newdata`, in its order.
 #' @export
-predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), batch_size = NULL, ...) {
+predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), batch_size = NULL,
+                                    verbose = interactive(), ...) {
   type <- match.arg(type)
   input <- newdata_input(object, newdata)
   py <- live_py(object)
   bs <- if (is.null(batch_size)) NULL else whole_number(batch_size, "batch_size")
-  prob <- call_core(py$predict_proba(input$texts, pairs = input$pairs, batch_size = bs))
+  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
+  prob <- call_core(py$predict_proba(input$texts, pairs = input$pairs, batch_size = bs, report = reporter))
   switch(object$task,
     binary = {
       p <- as.numeric(prob[, 2])
@@ -46,17 +49,19 @@ predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), 
 #'
 #' @param object A `bert_classifier`.
 #' @param newdata A data.frame with the text and label columns used in training.
+#' @param verbose Show a progress bar when tokenizing or predicting takes more than a few seconds.
 #' @return A one-row data.frame: `n` and the task's metrics: `loss`, `accuracy` and `auc` (ROC AUC; for
 #'   multiclass the macro one-vs-rest mean, with `macro_f1`; for multilabel the mean over labels) for
 #'   classification; `loss` (MSE), `rmse`, `mae` and `r2` for regression.
 #' @export
-bert_evaluate <- function(object, newdata) {
+bert_evaluate <- function(object, newdata, verbose = interactive()) {
   input <- newdata_input(object, newdata)
   if (!is.data.frame(newdata)) abort("`newdata` must be a data.frame with the label column(s) too.")
   for (column in object$label) check_column_name(newdata, column, "label")
   labels <- label_input(newdata, object$label)
   py <- live_py(object)
-  metrics <- call_core(py$evaluate(input$texts, labels$values, pairs = input$pairs))
+  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
+  metrics <- call_core(py$evaluate(input$texts, labels$values, pairs = input$pairs, report = reporter))
   data.frame(n = length(input$texts), metrics)
 }
 

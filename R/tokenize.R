@@ -8,6 +8,7 @@
 #' @param pretrained `NULL` for the embedded default model's vocabulary, or a BERT model directory.
 #' @param seq_len Length of every row.
 #' @param text_pair Optional second texts (same length as `texts`), encoded as segment 1.
+#' @param verbose Show a progress bar when tokenizing takes more than a few seconds.
 #' @return A list of two integer matrices with one row per text and `seq_len` columns: `token` (ids, 0 is
 #'   padding) and `segment` (0 for the first text, 1 for the second).
 #' @examples
@@ -15,7 +16,7 @@
 #' bert_tokenize(c("I love this tea", "Not for me"), seq_len = 16)
 #' }
 #' @export
-bert_tokenize <- function(texts, pretrained = NULL, seq_len = 128L, text_pair = NULL) {
+bert_tokenize <- function(texts, pretrained = NULL, seq_len = 128L, text_pair = NULL, verbose = interactive()) {
   texts <- as_texts(texts, "`texts`")
   seq_len <- whole_number(seq_len, "seq_len")
   if (!is.null(text_pair)) {
@@ -27,6 +28,8 @@ bert_tokenize <- function(texts, pretrained = NULL, seq_len = 128L, text_pair = 
   bertr <- bertr_core()
   tokenizer <- call_core(bertr$tokenizer(pretrained))
   token <- segment <- NULL
-  c(token, segment) %<-% call_core(tokenizer$encode(as.list(texts), seq_len, pairs = text_pair)$as_tuple())
+  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
+  c(token, segment) %<-% call_core(tokenizer$encode(as.list(texts), seq_len, pairs = text_pair,
+                                                    report = reporter)$as_tuple())
   list(token = token, segment = segment)
 }

@@ -44,12 +44,28 @@
 #' @param na_action `"fail"` (default): rows with a missing text or label are an error naming them;
 #'   `"drop"`: such rows are dropped with a warning.
 #' @param nrows When `data` is a CSV path, the number of rows to read (all by default).
+#' @param early_stopping `NULL`/`FALSE` for none; `TRUE` to stop when the task's validation metric
+#'   (`val_auc`; `val_accuracy` for multiclass, `val_rmse` for regression) has not improved for one epoch;
+#'   or a list with `monitor` (any column of `fit$history`, e.g. `"val_loss"`), `patience` (epochs without
+#'   improvement before stopping), `min_delta` and `restore_best` (default `TRUE`: keep the best epoch's
+#'   weights).
+#' @param checkpoint_dir A directory for training checkpoints: one is written (atomically) at the end of
+#'   every epoch and every `checkpoint_every` steps, holding the weights, the optimizer state, the position
+#'   in the data and the random streams. Calling `bert_train()` again with the same directory, data and
+#'   settings resumes where the last checkpoint left off (after a crash, a closed laptop or a restarted R
+#'   session) and gives the same model as an uninterrupted run; a finished run is returned without training.
+#' @param checkpoint_every Also write a checkpoint every this many steps (`NULL`: only after each epoch).
+#' @param resume With `checkpoint_dir`, continue from its checkpoint (`TRUE`, the default), or start over
+#'   and replace it (`FALSE`).
 #' @param warmup_proportion,weight_decay,dropout,threads Further settings: fraction of steps spent
 #'   warming up the learning rate, decoupled weight decay, dropout rate (`NULL`: the model's own), and
 #'   TensorFlow intra-op threads (`NULL`: all cores).
 #' @return An object of class `bert_classifier`: a list with the Python Keras model (`$model`), the
 #'   Python estimator (`$py`), the `task`, the label `levels`, the `settings`, the training `history` (a
-#'   data.frame, one row per epoch) and facts about the pretrained model and data.
+#'   data.frame, one row per epoch: `epoch`, `step`, `loss`, the validation metrics, `seconds`), the `steps`
+#'   (one row per optimizer step: `step`, `epoch`, `loss`, `learning_rate`), `best_epoch` and
+#'   `stopped_early` (early stopping), and facts about the pretrained model and data. See [print()],
+#'   [summary()], [plot()] and [predict()] methods, and [bert_save()] to keep it.
 #' @examples
 #' \dontrun{
 #' data(small_fine_foods, package = "modeldata")
@@ -63,7 +79,8 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
                        seq_len = 128L, epochs = 2L, batch_size = 32L, learning_rate = 5e-5,
                        validation_split = 0.1, seed = 1L, verbose = TRUE, class_weight = NULL,
                        sample_weight = NULL, na_action = c("fail", "drop"), nrows = NULL,
-                       warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL, threads = NULL) {
+                       warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL, threads = NULL,
+                       early_stopping = NULL, checkpoint_dir = NULL, checkpoint_every = NULL, resume = TRUE) {
   call <- match.call()
   na_action <- match.arg(na_action)
   spec <- training_spec(data, if (missing(text)) NULL else text, if (missing(label)) NULL else label,
@@ -94,12 +111,22 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
   py <- call_core(do.call(bertr$BertClassifier, c(settings, list(
     pretrained = pretrained, task = task,
     dropout = if (is.null(dropout)) NULL else number(dropout, "dropout"),
-    threads = if (is.null(threads)) NULL else whole_number(threads, "threads")
+    threads = if (is.null(threads)) NULL else whole_number(threads, "threads"),
+    early_stopping = early_stopping_arg(early_stopping)
   ))))
+  if (!is.null(checkpoint_dir)) {
+    if (!is.character(checkpoint_dir) || length(checkpoint_dir) != 1 || is.na(checkpoint_dir)) {
+      abort("`checkpoint_dir` must be one directory path.")
+    }
+    checkpoint_dir <- path.expand(checkpoint_dir)
+  }
+  if (!is.null(checkpoint_every)) checkpoint_every <- whole_number(checkpoint_every, "checkpoint_every")
+  if (!is.logical(resume) || length(resume) != 1 || is.na(resume)) abort("`resume` must be TRUE or FALSE.")
   reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
   call_core(py$fit(as.list(texts), labels$values, classes = labels$classes, pairs = pairs,
                    sample_weight = weights, class_weight = class_weight_arg(class_weight),
-                   label_names = labels$names, callback = reporter))
+                   label_names = labels$names, callback = reporter, checkpoint_dir = checkpoint_dir,
+                   checkpoint_every = checkpoint_every, resume = resume))
   fit <- new_bert_classifier(py, text = spec$text, text_pair = spec$text_pair, label = spec$label,
                              label_type = labels$type, settings = settings, call = call)
   if (isTRUE(verbose)) message(describe_task(fit))
@@ -108,6 +135,9 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
 
 new_bert_classifier <- function(py, text, text_pair, label, label_type, settings, call) {
   history <- as.data.frame(lapply(py$history_columns(), unlist), stringsAsFactors = FALSE)
+  steps <- as.data.frame(lapply(py$trace_columns(), function(x) as.numeric(unlist(x))))
+  steps$step <- as.integer(steps$step)
+  steps$epoch <- as.integer(steps$epoch)
   task <- py$task_$name
   levels <- if (task %in% c("binary", "multiclass", "multilabel")) {
     vapply(py$classes_, function(x) as.character(x), character(1), USE.NAMES = FALSE)
@@ -118,25 +148,23 @@ new_bert_classifier <- function(py, text, text_pair, label, label_type, settings
     list(
       model = py$model_, py = py, task = task, text = text, text_pair = text_pair, label = label,
       levels = levels, label_type = label_type,
-      settings = settings, history = history, pretrained = py$pretrained_,
+      settings = settings, history = history, steps = steps,
+      best_epoch = if (is.null(py$best_epoch_)) NA_integer_ else as.integer(py$best_epoch_),
+      stopped_early = isTRUE(py$stopped_early_), early_stopping = py$early_stopping,
+      resumed_at = as.integer(unlist(py$resumed_at_)), pretrained = py$pretrained_,
       n_train = py$n_train_, n_validation = py$n_validation_, fit_seconds = py$fit_seconds_, call = call
     ),
     class = "bert_classifier"
   )
 }
 
-# Renders the core's progress events as plain lines (readable in consoles, logs and knitr output).
-progress_reporter <- function() {
-  function(event) {
-    switch(event$event,
-      train_begin = message(sprintf("Training: %d epoch(s) of %d steps", event$epochs, event$steps)),
-      batch = message(sprintf("  epoch %d/%d  step %d/%d  loss %.4f  elapsed %s  ETA %s",
-                              event$epoch, event$epochs, event$step, event$steps, event$loss,
-                              format_seconds(event$elapsed), format_seconds(event$eta))),
-      epoch = message(sprintf("Epoch %d/%d done in %s: %s", event$epoch, event$epochs,
-                              format_seconds(event$seconds), format_metrics(event))),
-      NULL
-    )
-    invisible(NULL)
+# `early_stopping` for the core: NULL, TRUE/FALSE, or a named list of settings.
+early_stopping_arg <- function(x) {
+  if (is.null(x)) return(NULL)
+  if (is.logical(x) && length(x) == 1 && !is.na(x)) return(x)
+  if (is.list(x) && length(x) && !is.null(names(x)) && all(nzchar(names(x)))) {
+    if (!is.null(x$patience)) x$patience <- whole_number(x$patience, "early_stopping$patience")
+    return(x)
   }
+  abort("`early_stopping` must be TRUE, FALSE or a named list such as list(monitor = \"val_auc\", patience = 1).")
 }

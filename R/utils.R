@@ -74,3 +74,5 @@ format_metrics <- function(values) {
                       "auc", "accuracy"), names(values))
   paste(sprintf("%s %.4f", keys, unlist(values[keys])), collapse = ", ")
 }
+
+`%||%` <- function(x, y) if (is.null(x)) y else x

@@ -80,8 +80,8 @@ class Checkpointer:
         manifest = verify_directory(path, f"checkpoint {path}")
         if manifest.get("format") != FORMAT:
             raise BertrError(f"{path} is not a bertr checkpoint (format {manifest.get('format')!r})")
-        differ = [f"{k} = {manifest['settings'].get(k)!r} there, {v!r} now" for k, v in self.settings.items()
-                  if manifest["settings"].get(k) != v]
+        differ = [f"{k} = {_show(manifest['settings'].get(k))} there, {_show(v)} now"
+                  for k, v in self.settings.items() if manifest["settings"].get(k) != v]
         if differ:
             raise BertrError(
                 f"checkpoint_dir {self.directory} holds a checkpoint of a run with other settings ("
@@ -176,3 +176,16 @@ class Checkpointer:
                     shutil.rmtree(item, ignore_errors=True)
                 else:
                     item.unlink(missing_ok=True)
+
+
+def _show(value: Any) -> str:
+    """A setting as R users write it (the same text reads fine from Python)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dict):
+        return "list(" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + ")"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -145,7 +145,7 @@ class BertClassifier:
         pretrained = load_pretrained(self.pretrained, self.do_lower_case)
         self._check_settings(pretrained)
         tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
-        encoded = tokenizer.encode(texts, self.seq_len, pairs)
+        encoded = tokenizer.encode(texts, self.seq_len, pairs, report=callback)
 
         from .training import Trainer, split_validation
 
@@ -155,7 +155,7 @@ class BertClassifier:
 
         runtime.set_seed(self.seed)
         model = self._compile(pretrained, task, n_train=len(train_idx))
-        early = self._early_stopping(task, validation is not None)
+        early = self._early_stopping(task)
         checkpointer = None
         if checkpoint_dir is not None:
             from .checkpointing import Checkpointer, fingerprint
@@ -206,13 +206,13 @@ class BertClassifier:
             weight = per_row if weight is None else weight * per_row
         return weight
 
-    def _early_stopping(self, task: Task, has_validation: bool):
+    def _early_stopping(self, task: Task):
         from .training import EarlyStopping
 
         spec = self.early_stopping
         if spec is None or spec is False:
             return None
-        default = task.monitor if has_validation else "loss"
+        default = task.monitor  # without validation rows this is an error, unless monitor = "loss" is asked
         if spec is True:
             spec = {}
         if not isinstance(spec, dict):
@@ -257,7 +257,8 @@ class BertClassifier:
         if not hasattr(self, "model_"):
             raise BertrError("this classifier has not been fitted yet: call fit() first")
 
-    def encode(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> Encoded:
+    def encode(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
+               report: Callable[[dict], None] | None = None) -> Encoded:
         """Token and segment id matrices for ``texts`` with this model's vocabulary and seq_len."""
         self._check_fitted()
         texts = check_texts(texts)
@@ -269,30 +270,30 @@ class BertClassifier:
             pairs = check_texts(pairs, "the paired text")
             if len(pairs) != len(texts):
                 raise BertrError(f"got {len(texts)} texts but {len(pairs)} paired texts")
-        return self.tokenizer_.encode(texts, self.seq_len, pairs)
+        return self.tokenizer_.encode(texts, self.seq_len, pairs, report=report)
 
-    def _output(self, texts, pairs, batch_size) -> np.ndarray:
+    def _output(self, texts, pairs, batch_size, report=None) -> np.ndarray:
         from .training import predict_batches
 
-        encoded = self.encode(texts, pairs)  # checks first that the model is fitted
-        return predict_batches(self.model_, encoded, batch_size or self.batch_size * 2)
+        encoded = self.encode(texts, pairs, report)  # checks first that the model is fitted
+        return predict_batches(self.model_, encoded, batch_size or self.batch_size * 2, report)
 
     def predict_proba(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
-                      batch_size: int | None = None) -> np.ndarray:
+                      batch_size: int | None = None, report: Callable[[dict], None] | None = None) -> np.ndarray:
         """Probabilities: binary (n, 2) in ``classes_`` order; multiclass / multilabel (n, K); soft (n,).
-        For regression, the predicted values (n,)."""
-        output = self._output(texts, pairs, batch_size)
+        For regression, the predicted values (n,). ``report`` receives tokenize / predict progress events."""
+        output = self._output(texts, pairs, batch_size, report)
         return self.task_.probabilities(output)
 
     def predict(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
-                batch_size: int | None = None) -> np.ndarray:
+                batch_size: int | None = None, report: Callable[[dict], None] | None = None) -> np.ndarray:
         """Classes (binary: probability >= 0.5 for the second; multiclass: the most probable), 0/1 per
         label (multilabel), or values (soft: the predicted fraction; regression)."""
-        output = self._output(texts, pairs, batch_size)
+        output = self._output(texts, pairs, batch_size, report)
         return self.task_.predict(output)
 
     def evaluate(self, texts: Sequence[str], y: Sequence[Any], pairs: Sequence[str] | None = None,
-                 batch_size: int | None = None) -> dict[str, float]:
+                 batch_size: int | None = None, report: Callable[[dict], None] | None = None) -> dict[str, float]:
         """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`)."""
         self._check_fitted()
         texts = check_texts(texts)
@@ -307,7 +308,7 @@ class BertClassifier:
         target = self.task_.encode(y)
         if len(target) != len(texts):
             raise BertrError(f"got {len(texts)} texts but {len(target)} labels")
-        return self.task_.metrics(target, self._output(texts, pairs, batch_size))
+        return self.task_.metrics(target, self._output(texts, pairs, batch_size, report))
 
     def save(self, path: str, extra: dict | None = None, overwrite: bool = False) -> str:
         """Write this fitted model to the directory ``path`` (see :mod:`bertr.persistence`)."""

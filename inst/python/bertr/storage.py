@@ -33,7 +33,7 @@ def sha256_file(path: Path) -> str:
 
 def write_json(path: Path, value: Any) -> None:
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(value, handle, indent=1, sort_keys=True, default=_json_default)
+        json.dump(value, handle, indent=1, default=_json_default)
         handle.write("\n")
 
 

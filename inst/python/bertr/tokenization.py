@@ -7,9 +7,10 @@ become ``[UNK]``), which keras-bert's own Tokenizer does not.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -84,10 +85,14 @@ class WordPieceTokenizer:
         texts: Sequence[str],
         seq_len: int,
         pairs: Sequence[str] | None = None,
+        report: Callable[[dict], None] | None = None,
+        chunk: int = 20000,
     ) -> Encoded:
         """Encode texts (and optional second texts) to ``[CLS] a [SEP] (b [SEP])`` rows of ``seq_len`` ids.
 
         Longer inputs are truncated, the longer text of a pair first; shorter ones are padded with 0.
+        With ``report``, texts are encoded ``chunk`` rows at a time and ``report`` receives
+        ``{"event": "tokenize", "step": rows done, "steps": rows, "elapsed": seconds}`` after each chunk.
         """
         texts = list(texts)
         if pairs is not None:
@@ -101,11 +106,16 @@ class WordPieceTokenizer:
         self._tokenizer.enable_truncation(max_length=seq_len, strategy="longest_first")
         self._tokenizer.no_padding()
         batch = texts if pairs is None else list(zip(texts, pairs))
-        encodings = self._tokenizer.encode_batch(batch)
         token = np.zeros((len(texts), seq_len), dtype=np.int32)
         segment = np.zeros((len(texts), seq_len), dtype=np.int32)
-        for row, encoding in enumerate(encodings):
-            ids = encoding.ids
-            token[row, : len(ids)] = ids
-            segment[row, : len(ids)] = encoding.type_ids
+        step = len(batch) if report is None else max(1, int(chunk))
+        started = time.perf_counter()
+        for start in range(0, len(batch), step):
+            for row, encoding in enumerate(self._tokenizer.encode_batch(batch[start:start + step]), start):
+                ids = encoding.ids
+                token[row, : len(ids)] = ids
+                segment[row, : len(ids)] = encoding.type_ids
+            if report is not None:
+                report({"event": "tokenize", "step": min(start + step, len(batch)), "steps": len(batch),
+                        "elapsed": time.perf_counter() - started})
         return Encoded(token, segment)

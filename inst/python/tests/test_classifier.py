@@ -24,7 +24,9 @@ def test_fit_predict_on_tiny_model(tiny_hf):
                          validation_split=0.2, seed=1)
     clf.fit(texts, labels, classes=["no", "yes"], callback=events.append)
     assert clf.classes_ == ["no", "yes"]
-    assert [e["event"] for e in events][0] == "train_begin"
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "tokenize" and kinds[1] == "train_begin" and kinds[-1] == "train_end"
+    assert events[0]["step"] == events[0]["steps"] == 80
     assert [e["epoch"] for e in events if e["event"] == "epoch"] == list(range(1, 9))
     assert clf.n_train_ == 64 and clf.n_validation_ == 16
     history = clf.history_columns()
