@@ -7,7 +7,7 @@
 # run for more than a few seconds.
 
 progress_reporter <- function(dynamic = NULL, quiet_seconds = 3) {
-  state <- new.env(parent = emptyenv())
+  state <- new.env(parent = baseenv()) # cli evaluates the bar format in it
   state$dynamic <- if (is.null(dynamic)) progress_is_dynamic() else isTRUE(dynamic)
   state$bar <- NULL
   state$shown <- -1
@@ -67,11 +67,11 @@ progress_step <- function(state, label, step, steps, detail, eta, key) {
     state$eta <- format_seconds(eta)
     if (is.null(state$bar)) {
       state$bar <- cli::cli_progress_bar(
-        total = steps, clear = FALSE, .envir = state,
+        total = as.integer(steps), clear = FALSE, .envir = state,
         format = "{label} {cli::pb_bar} {cli::pb_current}/{cli::pb_total} | {detail} | ETA {eta}"
       )
     }
-    cli::cli_progress_update(id = state$bar, set = step, .envir = state)
+    cli::cli_progress_update(id = state$bar, set = as.integer(step), force = TRUE, .envir = state)
     return(invisible(NULL))
   }
   quarter <- floor(4 * step / steps)
