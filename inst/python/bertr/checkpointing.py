@@ -59,6 +59,19 @@ class Checkpointer:
         self.settings = settings
         self.data_fingerprint = data_fingerprint
         self.report = report
+        self._make_directory()  # fail before training, not at the first checkpoint
+
+    def _make_directory(self) -> None:
+        if self.directory.exists() and not self.directory.is_dir():
+            raise BertrError(f"checkpoint_dir {self.directory} is a file, not a directory")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            probe = self.directory / f".{POINTER}.tmp-{os.getpid()}"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise BertrError(f"cannot write checkpoints to checkpoint_dir {self.directory}: "
+                             f"{exc.strerror or exc}") from None
 
     # -- reading -----------------------------------------------------------------------------------
     def latest(self) -> Path | None:
@@ -146,7 +159,7 @@ class Checkpointer:
             return {"format": FORMAT, "settings": self.settings, "data": self.data_fingerprint,
                     "state": state.to_dict(), "finished": trainer.finished, "versions": runtime.versions_brief()}
 
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._make_directory()
         path = write_directory(self.directory / name, fill, overwrite=True)
         pointer = self.directory / f".{POINTER}.tmp-{os.getpid()}"
         write_json(pointer, {"format": FORMAT, "checkpoint": name, "step": state.step, "epoch": state.epoch})

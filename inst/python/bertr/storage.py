@@ -96,8 +96,13 @@ def write_directory(destination: Path, fill: Callable[[Path], dict], overwrite: 
     destination = Path(destination).expanduser().absolute()
     if destination.exists() and not overwrite:
         raise BertrError(f"{destination} already exists; choose another path or overwrite it")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent))
+    if destination.exists() and not destination.is_dir():
+        raise BertrError(f"{destination} is a file, not a directory; choose another path")
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent))
+    except OSError as exc:
+        raise BertrError(f"cannot write {destination}: {exc.strerror or exc}") from None
     try:
         extra = fill(tmp)
         files = {}
@@ -117,6 +122,9 @@ def write_directory(destination: Path, fill: Callable[[Path], dict], overwrite: 
         _fsync_dir(destination.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:  # disk full, permissions, ...: nothing half-written stays behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise BertrError(f"cannot write {destination}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

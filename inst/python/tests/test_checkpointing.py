@@ -194,3 +194,15 @@ def test_same_seed_gives_identical_weights_and_predictions(tiny_hf, uninterrupte
     np.testing.assert_array_equal(reference.predict_proba(POSITIVE), again.predict_proba(POSITIVE))
     other = _classifier(tiny_hf, seed=4).fit(texts, labels, classes=["no", "yes"])
     assert not np.array_equal(other.model_.get_weights()[-2], reference.model_.get_weights()[-2])
+
+
+def test_unusable_checkpoint_dir_fails_before_training(tiny_hf, tmp_path):
+    texts, labels = toy_data()
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    steps = []
+    with pytest.raises(BertrError, match="is a file, not a directory"):
+        _classifier(tiny_hf, epochs=1).fit(texts, labels, checkpoint_dir=str(a_file), on_step=steps.append)
+    with pytest.raises(BertrError, match="cannot write checkpoints"):
+        _classifier(tiny_hf, epochs=1).fit(texts, labels, checkpoint_dir=str(a_file / "sub"), on_step=steps.append)
+    assert steps == []

@@ -85,9 +85,9 @@ def test_save_refuses_to_overwrite_and_is_atomic(fitted, saved, tmp_path, monkey
         raise OSError("disk full")
 
     monkeypatch.setattr("bertr.persistence.write_arrays", failing)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(BertrError, match="cannot write .*model: disk full"):
         fitted.save(str(saved), overwrite=True)
-    with pytest.raises(OSError):
+    with pytest.raises(BertrError, match="disk full"):
         fitted.save(str(tmp_path / "new"))
     assert sha256_file(saved / "weights.safetensors") == before  # the old save is intact
     assert not (tmp_path / "new").exists()
