@@ -49,7 +49,25 @@ def configure_threads(intra_op: int | None = None, inter_op: int | None = None) 
                 tf.config.threading.get_intra_op_parallelism_threads(),
             )
         tf.constant(0)  # start the runtime now, while its start-up chatter is silenced
+    _quiet_retracing_warnings()
     return _threads
+
+
+class _RetracingFilter:
+    """Drops TensorFlow's "N out of the last M calls ... triggered tf.function retracing" warning: every model
+    bertr builds traces its own train / predict functions once, which that heuristic counts across models."""
+
+    @staticmethod
+    def filter(record) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def _quiet_retracing_warnings() -> None:
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _RetracingFilter) for f in logger.filters):
+        logger.addFilter(_RetracingFilter())
 
 
 _MALLOC_SETTINGS = (  # glibc mallopt parameters: (number, value)
