@@ -57,6 +57,6 @@ test_that("binary, soft, multi-class, multi-label, regression and pairs work on 
   constant_mse <- mean((test$visible_words - mean(d$train$visible_words))^2)
   expect_lt(mean((pred - test$visible_words)^2), constant_mse)
 
-  pair <- fit_real(d$train, "score", text_pair = "product")
+  pair <- fit_real(d$train, "score", text_pair = "product", epochs = 2L) # the binary task's budget
   expect_gt(auc_of(predict(pair, test), test$score == "other"), 0.6)
 })

@@ -68,6 +68,10 @@ test_that("logical and 0/1 labels predict the probability of TRUE / 1", {
 test_that("verbose training reports progress as messages", {
   msgs <- capture_messages(bert_train(toy_reviews(1), "review", "score", pretrained = tiny_bert(),
                                       seq_len = 16L, epochs = 2L, batch_size = 8L, verbose = TRUE))
-  expect_true(any(grepl("^Training: 2 epoch", msgs)))
-  expect_true(any(grepl("^Epoch 2/2 done in .*val_auc", msgs)))
+  expect_true(any(grepl("^Training on 18 rows \\(2 held out\\): 2 epoch\\(s\\) of 3 steps", msgs)))
+  expect_true(any(grepl("^Epoch 2/2: loss .*val_auc", msgs)))
+  expect_false(any(grepl("\r", msgs, fixed = TRUE)))
+  quiet <- capture_messages(bert_train(toy_reviews(1), "review", "score", pretrained = tiny_bert(),
+                                       seq_len = 16L, epochs = 1L, batch_size = 8L, verbose = FALSE))
+  expect_length(quiet, 0)
 })
