@@ -34,9 +34,6 @@ bert_save <- function(object, path, overwrite = FALSE) {
     abort("`overwrite` must be TRUE or FALSE.")
   }
   path <- path.expand(path)
-  if (file.exists(path) && !overwrite) {
-    abort("'", path, "' already exists; choose a new path or set overwrite = TRUE.")
-  }
   py <- live_py(object)
   extra <- list(
     r_text = object$text, r_text_pair = object$text_pair, r_label = as.list(object$label),

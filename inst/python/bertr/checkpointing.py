@@ -133,7 +133,7 @@ class Checkpointer:
             if name not in states:
                 raise BertrError(f"{what}: the random state of layer {name} is missing")
             generator.state.assign(states[name].reshape(generator.state.shape))
-        if (path / "best.safetensors").exists() and "best.safetensors" in manifest["files"]:
+        if "best.safetensors" in manifest["files"]:  # verified to exist by load()
             trainer.best_weights = read_arrays(path / "best.safetensors", what)
         trainer.state = TrainState.from_dict(manifest["state"])
         trainer.state.resumed_at.append(trainer.state.step)

@@ -14,8 +14,8 @@ import numpy as np
 from . import runtime
 from .checkpoints import Pretrained, load_pretrained
 from .errors import BertrError
-from .inputs import check_fraction, check_positive_int, check_sample_weight, check_texts, class_weights
-from .tasks import Task, is_missing, make_task
+from .inputs import check_fraction, check_positive_int, check_sample_weight, check_texts, class_weights, is_missing
+from .tasks import Task, make_task
 from .tokenization import Encoded, WordPieceTokenizer
 
 

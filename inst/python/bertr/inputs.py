@@ -13,6 +13,11 @@ def _rows(indices: Sequence[int], limit: int = 5) -> str:
     return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
 
 
+def is_missing(value: Any) -> bool:
+    """None or NaN: how R's NA arrives."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
 def check_texts(texts: Any, what: str = "text") -> list[str]:
     """A list of non-empty strings; errors name the first offending rows (1-based, as R users count)."""
     if isinstance(texts, str):
@@ -25,7 +30,7 @@ def check_texts(texts: Any, what: str = "text") -> list[str]:
         raise BertrError(f"{what} has no rows")
     not_str = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if not_str:
-        missing = [i for i in not_str if texts[i] is None or (isinstance(texts[i], float) and np.isnan(texts[i]))]  # NA
+        missing = [i for i in not_str if is_missing(texts[i])]
         if missing:
             raise BertrError(f"{what} is missing (NA) in row(s) {_rows(missing)}")
         raise BertrError(

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BertrError
-from .storage import read_arrays, read_json, verify_directory, write_arrays, write_directory, write_json
+from .storage import read_arrays, verify_directory, write_arrays, write_directory, write_json
 
 FORMAT = "bertr-model/1"
 
@@ -58,8 +58,6 @@ def save_model(classifier, path: str, extra: dict[str, Any] | None = None, overw
             "extra": extra or {},
         }
 
-    if Path(path).expanduser().exists() and not overwrite:
-        raise BertrError(f"'{path}' already exists; choose a new path or overwrite = TRUE")
     return str(write_directory(Path(path), fill, overwrite=overwrite))
 
 
@@ -79,7 +77,6 @@ def load_model(path: str):
     manifest = verify_directory(path, what)
     if manifest.get("format") != FORMAT:
         raise BertrError(f"{what} is not a bertr model (format {manifest.get('format')!r}, expected {FORMAT!r})")
-    read_json(path / "config.json", what)  # a clear error for damaged JSON before the config checks
     config = BertConfig.from_json(path / "config.json")
     try:
         task = Task(**manifest["task"])

@@ -95,7 +95,7 @@ def write_directory(destination: Path, fill: Callable[[Path], dict], overwrite: 
     ``overwrite`` (moved aside first, deleted after the new one is in place)."""
     destination = Path(destination).expanduser().absolute()
     if destination.exists() and not overwrite:
-        raise BertrError(f"{destination} already exists; choose another path or overwrite it")
+        raise BertrError(f"'{destination}' already exists; choose a new path or overwrite = TRUE")
     if destination.exists() and not destination.is_dir():
         raise BertrError(f"{destination} is a file, not a directory; choose another path")
     try:

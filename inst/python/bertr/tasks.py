@@ -13,14 +13,9 @@ import numpy as np
 
 from . import metrics
 from .errors import BertrError
-from .inputs import _rows
+from .inputs import _rows, is_missing
 
 TASKS = ("binary", "soft", "multiclass", "multilabel", "regression")
-
-
-def is_missing(value: Any) -> bool:
-    """None or NaN: how R's NA arrives."""
-    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 @dataclass

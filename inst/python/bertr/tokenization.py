@@ -108,7 +108,7 @@ class WordPieceTokenizer:
         batch = texts if pairs is None else list(zip(texts, pairs))
         token = np.zeros((len(texts), seq_len), dtype=np.int32)
         segment = np.zeros((len(texts), seq_len), dtype=np.int32)
-        step = len(batch) if report is None else max(1, int(chunk))
+        step = max(1, len(batch) if report is None else int(chunk))
         started = time.perf_counter()
         for start in range(0, len(batch), step):
             for row, encoding in enumerate(self._tokenizer.encode_batch(batch[start:start + step]), start):

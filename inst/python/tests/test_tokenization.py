@@ -85,3 +85,15 @@ def test_bad_vocab_is_refused(tmp_path):
     (tmp_path / "vocab.txt").write_text("hello\nworld\n")
     with pytest.raises(BertrError, match="lacks the special token"):
         WordPieceTokenizer(tmp_path / "vocab.txt")
+
+
+def test_chunked_encoding_with_progress_equals_one_batch_and_empty_input_works(embedded_vocab):
+    fast = WordPieceTokenizer(embedded_vocab, do_lower_case=True)
+    texts = [f"review number {i} of the tea" for i in range(25)]
+    events = []
+    chunked = fast.encode(texts, seq_len=12, report=events.append, chunk=10)
+    whole = fast.encode(texts, seq_len=12)
+    np.testing.assert_array_equal(chunked.token, whole.token)
+    assert [e["step"] for e in events] == [10, 20, 25] and events[-1]["steps"] == 25
+    empty = fast.encode([], seq_len=12)
+    assert empty.token.shape == (0, 12) and empty.segment.shape == (0, 12)
