@@ -11,7 +11,6 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import runtime  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-import tf_keras
 
 from .tokenization import Encoded
 
@@ -63,36 +62,36 @@ def _padded_width(lengths: np.ndarray, rows: np.ndarray, max_len: int) -> int:
     return min(max_len, -(-longest // PAD_MULTIPLE) * PAD_MULTIPLE)
 
 
-def make_dataset(data: Encoded, batches: list[np.ndarray] | Callable[[], list[np.ndarray]],
-                 target: np.ndarray | None = None, weight: np.ndarray | None = None):
-    """A tf.data pipeline of ([token, segment], target[, weight]) batches, each padded only to its longest row.
+def padded_batch(data: Encoded, rows: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    """[token, segment] of ``rows``, padded only to their longest row (rounded up to ``PAD_MULTIPLE``).
 
-    ``batches`` may be a function, called anew for every pass over the data (a new order each epoch).
-    All batch shapes share one traced graph, since the element spec leaves the length unknown.
-    """
-    import tensorflow as tf
+    Batches go to the compiled step as plain arrays: Keras relaxes the traced graph to any length after
+    the second shape, so all widths share one graph. (A ``tf.data.Dataset.from_generator`` pipeline with
+    prefetch, which bertr used before, made each training step about 1.4x slower per token on a 2-core CPU:
+    the generator's Python callback competes with the step for the interpreter.)"""
+    width = _padded_width(lengths, rows, data.token.shape[1])
+    return [data.token[rows, :width], data.segment[rows, :width]]
 
-    lengths = lengths_of(data)
-    max_len = data.token.shape[1]
 
-    def generate():
-        for rows in (batches() if callable(batches) else batches):
-            width = _padded_width(lengths, rows, max_len)
-            inputs = (data.token[rows, :width], data.segment[rows, :width])
-            if target is None:
-                yield (inputs,)
-            elif weight is None:
-                yield inputs, target[rows]
-            else:
-                yield inputs, target[rows], weight[rows]
+class Throttle:
+    """True at most every ``every_seconds``, and always for the last step (progress events); with
+    ``first``, also for the first."""
 
-    ids = tf.TensorSpec((None, None), tf.int32)
-    signature = ((ids, ids),)
-    if target is not None:
-        signature += (tf.TensorSpec((None, target.shape[1]), tf.float32),)
-        if weight is not None:
-            signature += (tf.TensorSpec((None,), tf.float32),)
-    return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
+    def __init__(self, every_seconds: float, first: bool = False):
+        self.every_seconds = every_seconds
+        self.started = time.perf_counter()
+        self._last = -float("inf") if first else self.started
+
+    def due(self, last: bool) -> bool:
+        now = time.perf_counter()
+        if now - self._last >= self.every_seconds or last:
+            self._last = now
+            return True
+        return False
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
 
 def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -106,25 +105,20 @@ def predict_batches(model, data: Encoded, batch_size: int, report: ProgressFn = 
     """Model outputs for every row, in input order, from length-sorted batches in inference mode.
 
     ``report`` receives ``{"event": "predict", "step", "steps", "elapsed"}`` about every ``every_seconds``."""
-    batches = bucketed_batches(lengths_of(data), batch_size, rng=None)
-    callbacks = [] if report is None else [_PredictProgress(report, len(batches), every_seconds)]
-    output = model.predict(make_dataset(data, batches), verbose=0, callbacks=callbacks)
+    lengths = lengths_of(data)
+    batches = bucketed_batches(lengths, batch_size, rng=None)
+    if not batches:
+        return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
+    throttle = Throttle(every_seconds)
+    outputs = []
+    for i, rows in enumerate(batches):
+        outputs.append(np.asarray(model.predict_on_batch(padded_batch(data, rows, lengths))))
+        if report is not None and throttle.due(last=i + 1 == len(batches)):
+            report({"event": "predict", "step": i + 1, "steps": len(batches), "elapsed": throttle.elapsed})
+    output = np.concatenate(outputs)
     result = np.empty_like(output)
     result[np.concatenate(batches)] = output
     return result
-
-
-class _PredictProgress(tf_keras.callbacks.Callback):
-    def __init__(self, report: Callable[[dict], None], steps: int, every_seconds: float):
-        super().__init__()
-        self.report, self.steps, self.every_seconds = report, steps, every_seconds
-        self._start = self._last = time.perf_counter()
-
-    def on_predict_batch_end(self, batch, logs=None):
-        now = time.perf_counter()
-        if now - self._last >= self.every_seconds or batch + 1 == self.steps:
-            self._last = now
-            self.report({"event": "predict", "step": batch + 1, "steps": self.steps, "elapsed": now - self._start})
 
 
 # -- early stopping ------------------------------------------------------------------------------------
@@ -228,9 +222,8 @@ class Trainer:
         self._emit({"event": "train_begin", "epochs": self.epochs, "steps": self.steps_per_epoch,
                     "rows": len(self.lengths), "validation_rows": 0 if self.validation is None else
                     len(self.validation[1]), "step": state.step, "epoch": state.epoch + 1})
-        train_step = self.model.make_train_function() if not self.finished else None
         while not self.finished:
-            self._run_epoch(train_step)
+            self._run_epoch()
         if self.early_stopping is not None and self.early_stopping.restore_best and self.best_weights is not None:
             from .model import assign_weight_arrays
 
@@ -239,19 +232,20 @@ class Trainer:
                     "best_epoch": state.best_epoch, "epochs_run": len(state.history)})
         return state
 
-    def _run_epoch(self, train_step) -> None:
+    def _run_epoch(self) -> None:
         state = self.state
         batches = epoch_batches(self.lengths, self.batch_size, self.seed, state.epoch)
         start = state.step_in_epoch
-        iterator = iter(make_dataset(self.train, batches[start:], self.target, self.weight))
         clock = time.perf_counter() - state.epoch_seconds
-        last_report = 0.0
+        throttle = Throttle(self.every_seconds, first=True)
         for i in range(start, len(batches)):
-            self.model.reset_metrics()  # the step then reports its own batch's loss
-            loss = float(train_step(iterator)["loss"])
-            rows = len(batches[i])
-            state.loss_sum += loss * rows
-            state.loss_rows += rows
+            batch = batches[i]
+            logs = self.model.train_on_batch(  # the batch's own loss: metrics are reset after each call
+                padded_batch(self.train, batch, self.lengths), self.target[batch],
+                sample_weight=None if self.weight is None else self.weight[batch], return_dict=True)
+            loss = float(logs["loss"])
+            state.loss_sum += loss * len(batch)
+            state.loss_rows += len(batch)
             state.step += 1
             state.step_in_epoch = i + 1
             now = time.perf_counter()
@@ -260,9 +254,8 @@ class Trainer:
             state.trace.append({"step": state.step, "epoch": state.epoch + 1, "loss": loss, "learning_rate": lr})
             if self.on_step is not None:
                 self.on_step({"step": state.step, "epoch": state.epoch + 1, "batch": i + 1, "loss": loss,
-                              "learning_rate": lr, "rows": batches[i]})
-            if now - last_report >= self.every_seconds or i + 1 == len(batches):
-                last_report = now
+                              "learning_rate": lr, "rows": batch})
+            if throttle.due(last=i + 1 == len(batches)):
                 elapsed = state.epoch_seconds
                 self._emit({"event": "batch", "epoch": state.epoch + 1, "epochs": self.epochs, "step": i + 1,
                             "steps": len(batches), "loss": state.loss_sum / state.loss_rows,

@@ -4,7 +4,7 @@ import numpy as np
 
 from bertr import WordPieceTokenizer, load_pretrained
 from bertr.model import build_classifier
-from bertr.training import PAD_MULTIPLE, bucketed_batches, lengths_of, make_dataset, predict_batches
+from bertr.training import PAD_MULTIPLE, bucketed_batches, lengths_of, padded_batch, predict_batches
 
 
 def test_bucketed_batches_cover_every_row_once_and_group_lengths():
@@ -22,14 +22,14 @@ def test_bucketed_batches_cover_every_row_once_and_group_lengths():
     assert [len(b) for b in bucketed_batches(lengths, 32, None)][:-1] == [32] * 31
 
 
-def test_dataset_pads_each_batch_to_its_longest_row(tiny_hf):
+def test_each_batch_is_padded_to_its_longest_row(tiny_hf):
     pretrained = load_pretrained(tiny_hf)
     tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
     texts = ["good"] * 4 + ["good coffee and great tea with chocolate"] * 4
     data = tokenizer.encode(texts, seq_len=40)
     lengths = lengths_of(data)
     batches = bucketed_batches(lengths, 4, None)
-    widths = [inputs[0].shape[1] for (inputs,) in make_dataset(data, batches)]
+    widths = [token.shape[1] for token, segment in (padded_batch(data, rows, lengths) for rows in batches)]
     assert widths == [PAD_MULTIPLE, 16]  # 3 tokens -> 8; 10 tokens -> 16, not 40
 
 

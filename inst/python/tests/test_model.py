@@ -1,0 +1,72 @@
+"""The encoder's cheaper pieces give keras-bert's results: fused multi-head attention (outputs and gradients,
+with padding) and the exact GELU's written-out gradient."""
+import math
+
+import keras_transformer.transformer
+import numpy as np
+import tensorflow as tf
+from keras_multi_head import MultiHeadAttention
+
+from bertr import load_pretrained
+from bertr.model import ACTIVATIONS, FusedMultiHeadAttention, _get_model, build_encoder, gelu_exact, set_encoder_weights
+import tf_keras
+
+
+def _encoders(pretrained):
+    fused = build_encoder(pretrained.config, dropout_rate=0.0)
+    inputs, output = _get_model(pretrained.config, None, 0.0)  # keras-bert's own attention layers
+    stock = tf_keras.Model(inputs, output)
+    for model in (fused, stock):
+        set_encoder_weights(model, pretrained)
+    return fused, stock
+
+
+def _batch(vocab_size, rows=4, length=24, seed=0):
+    rng = np.random.default_rng(seed)
+    token = rng.integers(5, vocab_size, size=(rows, length)).astype(np.int32)
+    token[:, 0] = 2
+    token[1, 10:] = 0  # padding, which the attention must mask
+    token[3, 5:] = 0
+    segment = np.zeros_like(token)
+    segment[0, 12:] = 1
+    return token, segment
+
+
+def test_fused_attention_is_used_and_the_builder_is_restored(tiny_hf):
+    pretrained = load_pretrained(tiny_hf)
+    fused, stock = _encoders(pretrained)
+    assert sum(isinstance(layer, FusedMultiHeadAttention) for layer in fused.layers) == pretrained.config.num_hidden_layers
+    assert not any(isinstance(layer, FusedMultiHeadAttention) for layer in stock.layers)
+    assert sum(type(layer) is MultiHeadAttention for layer in stock.layers) == pretrained.config.num_hidden_layers
+    assert keras_transformer.transformer.MultiHeadAttention is MultiHeadAttention
+
+
+def test_fused_attention_equals_keras_bert_outputs_and_gradients(tiny_hf):
+    pretrained = load_pretrained(tiny_hf)
+    fused, stock = _encoders(pretrained)
+    token, segment = _batch(pretrained.config.vocab_size)
+    real = tf.constant((token > 0)[..., None], tf.float32)
+    results = []
+    for model in (fused, stock):
+        with tf.GradientTape() as tape:
+            hidden = model([token, segment], training=True)
+            loss = tf.reduce_sum(tf.sin(hidden) * real)  # padded positions' outputs are never used
+        results.append((hidden.numpy(), tape.gradient(loss, model.trainable_weights)))
+    (h_fused, g_fused), (h_stock, g_stock) = results
+    mask = token > 0
+    np.testing.assert_allclose(h_fused[mask], h_stock[mask], atol=1e-5)
+    assert len(g_fused) == len(g_stock)
+    for a, b, w in zip(g_fused, g_stock, fused.trainable_weights):
+        a, b = tf.convert_to_tensor(a).numpy(), tf.convert_to_tensor(b).numpy()
+        np.testing.assert_allclose(a, b, atol=1e-4 * max(1.0, np.abs(b).max()), err_msg=w.name)
+
+
+def test_gelu_gradient_equals_the_formula():
+    assert ACTIVATIONS["gelu"] is gelu_exact
+    x = tf.constant(np.linspace(-6, 6, 241).astype(np.float32))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours = gelu_exact(x)
+        formula = 0.5 * x * (1.0 + tf.math.erf(x / math.sqrt(2.0)))
+    np.testing.assert_allclose(ours.numpy(), formula.numpy(), atol=1e-6)
+    np.testing.assert_allclose(tape.gradient(ours, x).numpy(), tape.gradient(formula, x).numpy(), atol=1e-6)
