@@ -7,6 +7,8 @@ Keras 2 (tf_keras) when TensorFlow is first imported.
     >>> clf = BertClassifier(epochs=1).fit(texts, labels)
     >>> clf.predict_proba(new_texts)[:, 1]
 """
+import functools
+
 from . import runtime
 from .checkpoints import BertConfig, Pretrained, detect_layout, embedded_model_dir, load_pretrained
 from .classifier import BertClassifier
@@ -35,4 +37,15 @@ def tokenizer(pretrained=None, do_lower_case=None) -> WordPieceTokenizer:
         path = Path(pretrained).expanduser()
         detect_layout(path)
     lower = detect_lower_case(path, path / "vocab.txt") if do_lower_case is None else do_lower_case
-    return WordPieceTokenizer(path / "vocab.txt", lower)
+    vocab = (path / "vocab.txt").resolve()
+    try:
+        stat = vocab.stat()
+    except OSError:  # let WordPieceTokenizer name the problem
+        return WordPieceTokenizer(vocab, lower)
+    return _tokenizer(str(vocab), bool(lower), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _tokenizer(vocab: str, lower: bool, size: int, mtime: int) -> WordPieceTokenizer:
+    """Tokenizers are cached per vocabulary file (and its size and time), so repeated calls skip reading it."""
+    return WordPieceTokenizer(vocab, lower)

@@ -128,12 +128,25 @@ def embedded_model_dir(verify: bool = True) -> Path:
             file = path / name
             if not file.is_file():
                 raise BertrError(f"the embedded model is incomplete: '{file}' is missing; reinstall it")
-            if sha256_file(file) != expected:
+            if sha256_verified(file) != expected:
                 raise BertrError(
                     f"the embedded model file '{file}' does not match its known sha256 "
                     "(damaged or replaced); reinstall it with bertr::install_bertr()"
                 )
     return path
+
+
+_hashed: dict[tuple[str, int, int], str] = {}  # cache: (path, size, mtime) -> sha256 of files hashed before
+
+
+def sha256_verified(path: Path) -> str:
+    """sha256_file, hashed once per process while the file's size and modification time stay the same (the
+    embedded model's 90 MB would otherwise be hashed again on every call, e.g. each bert_tokenize())."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _hashed:
+        _hashed[key] = sha256_file(path)
+    return _hashed[key]
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -128,3 +128,14 @@ def test_corrupt_google_checkpoint(tiny_google, tmp_path):
     data_file.write_bytes(data_file.read_bytes()[:100])
     with pytest.raises(BertrError, match="cannot read the TF checkpoint"):
         load_pretrained(broken)
+
+
+def test_sha256_is_cached_until_the_file_changes(tmp_path):
+    from bertr.checkpoints import sha256_verified
+
+    file = tmp_path / "weights.bin"
+    file.write_bytes(b"a" * 1000)
+    first = sha256_verified(file)
+    assert first == sha256_file(file) == sha256_verified(file)
+    file.write_bytes(b"b" * 1001)
+    assert sha256_verified(file) == sha256_file(file) != first

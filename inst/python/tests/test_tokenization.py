@@ -97,3 +97,19 @@ def test_chunked_encoding_with_progress_equals_one_batch_and_empty_input_works(e
     assert [e["step"] for e in events] == [10, 20, 25] and events[-1]["steps"] == 25
     empty = fast.encode([], seq_len=12)
     assert empty.token.shape == (0, 12) and empty.segment.shape == (0, 12)
+
+
+def test_tokenizer_is_cached_per_vocabulary_file(tiny_hf, tmp_path):
+    import shutil
+
+    import bertr
+
+    assert bertr.tokenizer(tiny_hf) is bertr.tokenizer(tiny_hf)
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_hf, copy)
+    first = bertr.tokenizer(copy)
+    assert first is not bertr.tokenizer(tiny_hf)
+    with open(copy / "vocab.txt", "a", encoding="utf-8") as handle:  # a changed file is read again
+        handle.write("zzzextra\n")
+    second = bertr.tokenizer(copy)
+    assert second is not first and second.vocab_size == first.vocab_size + 1

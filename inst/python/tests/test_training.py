@@ -4,7 +4,7 @@ import numpy as np
 
 from bertr import WordPieceTokenizer, load_pretrained
 from bertr.model import build_classifier
-from bertr.training import PAD_MULTIPLE, bucketed_batches, lengths_of, padded_batch, predict_batches
+from bertr.training import PAD_MULTIPLE, bucketed_batches, lengths_of, padded_batch, predict_batches, prediction_batches
 
 
 def test_bucketed_batches_cover_every_row_once_and_group_lengths():
@@ -46,3 +46,16 @@ def test_predictions_do_not_depend_on_padding_or_order(tiny_hf):
     full = model.predict([data.token, data.segment], verbose=0)  # fixed padding to 32, input order
     np.testing.assert_allclose(bucketed, full, atol=1e-5)
     assert np.std(full, axis=0).mean() > 1e-2  # rows differ: a mix-up of the order would show
+
+
+def test_prediction_batches_hold_a_full_batch_of_tokens():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 129, size=2000)
+    lengths[:300] = 5  # many short texts
+    batches = prediction_batches(lengths, 16, 128)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(2000))  # every row once
+    widths = [-(-lengths[b].max() // PAD_MULTIPLE) * PAD_MULTIPLE for b in batches]
+    assert all(len(b) * min(w, 128) <= 16 * 128 for b, w in zip(batches, widths))  # memory of one full batch
+    assert max(len(b) for b in batches) > 16 * 8  # short texts go in bigger batches
+    assert all(lengths[b].max() <= lengths[c].min() for b, c in zip(batches, batches[1:]))  # sorted by length
+    assert prediction_batches(np.array([], dtype=int), 16, 128) == []
