@@ -1,5 +1,5 @@
 # The README's two commands. Both set everything up first (idempotent; seconds when already done).
-.PHONY: setup demo test
+.PHONY: setup demo test bench
 
 setup:
 	bash tools/setup.sh
@@ -9,3 +9,7 @@ demo: setup
 
 test:
 	bash tools/test.sh
+
+# Not part of the tests: the speed benchmark (about 25 min; run it on an otherwise idle machine).
+bench: setup
+	Rscript bench/run.R
