@@ -1,5 +1,6 @@
 # Parts (b) and (c) for bertr: bert_train() and predict() with the benchmark's settings (length-bucketed
-# batches padded to a multiple of 8, tf.data with prefetch, one traced graph for all lengths).
+# batches padded to a multiple of 8, fed as arrays to one traced graph for all lengths; prediction packs
+# a full batch of tokens per batch).
 args <- commandArgs(trailingOnly = TRUE)
 source(file.path(args[[1]], "common.R"))
 out <- args[[2]]
