@@ -65,6 +65,6 @@ result <- list(
   hugging_face_torch = list(skipped = "part (f) is optional and not implemented: torch and transformers are not installed here"),
   ratios = ratios, targets = targets
 )
-json <- jsonlite::toJSON(result, auto_unbox = TRUE, digits = 4, pretty = TRUE)
+json <- jsonlite::toJSON(result, auto_unbox = TRUE, digits = NA, pretty = TRUE)
 writeLines(json, result_path)
 writeLines(json)
