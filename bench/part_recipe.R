@@ -2,7 +2,7 @@
 # tokenization padded to seq_len, keras-bert's encoder at a fixed seq_len, the pooled [CLS] ("NSP-Dense", with
 # the pretrained pooler's weights) into a new Dense(1, sigmoid, truncated_normal(0.02)), AdamWarmup with
 # calc_train_steps, binary cross-entropy, Keras fit() and predict() on whole fixed-length matrices.
-# It gets bertr's thread settings too (1 inter-op, all cores intra-op), so only the recipe itself differs.
+# It gets bertr's thread settings (1 inter-op, all cores intra-op) and exact GELU, but keras-bert's own attention.
 args <- commandArgs(trailingOnly = TRUE)
 source(file.path(args[[1]], "common.R"))
 source(file.path(args[[1]], "recipe_tokenize.R"))
@@ -23,7 +23,12 @@ model_py <- reticulate::import("bertr.model")
 optim <- reticulate::import("bertr.optim")
 core$runtime$set_seed(s$seed)
 pretrained <- core$load_pretrained()
-bert <- model_py$load_encoder(pretrained, seq_len = s$seq_len)
+# keras-bert's own layers (its MultiHeadAttention, not bertr's fused one), with the exact GELU the weights need
+get_model <- model_py[["_get_model"]]
+c(inputs, hidden) %<-% get_model(pretrained$config, s$seq_len, NULL)
+bert <- keras$Model(inputs = inputs, outputs = hidden)
+model_py$set_encoder_weights(bert, pretrained)
+stopifnot(!any(vapply(bert$layers, function(layer) inherits(layer, "bertr.model.FusedMultiHeadAttention"), logical(1))))
 cls <- layers$Extract(index = 0L, name = "Extract")(bert$output)
 pooled <- keras$layers$Dense(pretrained$config$hidden_size, activation = "tanh", name = "NSP-Dense")(cls)
 output <- keras$layers$Dense(1L, activation = "sigmoid",
