@@ -5,6 +5,7 @@ checkpoint mid-epoch and continue later from exactly the same batch with the sam
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
@@ -118,6 +119,25 @@ def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -
     return bucketed_batches(lengths, batch_size, np.random.default_rng([int(seed), int(epoch)]))
 
 
+_inference_functions: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # cache: model -> its function
+
+
+def _inference_function(model):
+    """The model in inference mode as one tf.function traced for any batch size and length. Keras's own
+    predict function is traced for the first batch's exact shape and relaxed only at the second, and the two
+    graphs can differ in the last bit; this one is the same graph from the first call, so a model predicts
+    identically however many predictions it made before (e.g. before and after save / load)."""
+    function = _inference_functions.get(model)
+    if function is None:
+        import tensorflow as tf
+
+        ids = tf.TensorSpec((None, None), tf.int32)
+        function = tf.function(lambda token, segment: model([token, segment], training=False),
+                               input_signature=[ids, ids])
+        _inference_functions[model] = function
+    return function
+
+
 def predict_batches(model, data: Encoded, batch_size: int, report: ProgressFn = None,
                     every_seconds: float = 1.0) -> np.ndarray:
     """Model outputs for every row, in input order, from length-sorted batches in inference mode.
@@ -129,8 +149,9 @@ def predict_batches(model, data: Encoded, batch_size: int, report: ProgressFn = 
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
     throttle = Throttle(every_seconds)
     outputs = []
+    infer = _inference_function(model)
     for i, rows in enumerate(batches):
-        outputs.append(np.asarray(model.predict_on_batch(padded_batch(data, rows, lengths))))
+        outputs.append(infer(*padded_batch(data, rows, lengths)).numpy())
         if report is not None and throttle.due(last=i + 1 == len(batches)):
             report({"event": "predict", "step": i + 1, "steps": len(batches), "elapsed": throttle.elapsed})
     output = np.concatenate(outputs)
