@@ -132,7 +132,8 @@ def _inference_function(model):
         import tensorflow as tf
 
         ids = tf.TensorSpec((None, None), tf.int32)
-        function = tf.function(lambda token, segment: model([token, segment], training=False),
+        owner = weakref.ref(model)  # a strong reference from the value would keep the key alive for ever
+        function = tf.function(lambda token, segment: owner()([token, segment], training=False),
                                input_signature=[ids, ids])
         _inference_functions[model] = function
     return function
