@@ -20,12 +20,12 @@ core <- bench_core()
 training <- reticulate::import("bertr.training")
 token <- bert_tokenize(data$train$review, seq_len = s$seq_len, verbose = FALSE)$token
 real_lengths <- rowSums(token > 0)
+lengths_np <- reticulate::np_array(as.integer(real_lengths))
+padded_width <- training[["_padded_width"]]  # the width training pads each batch to
 processed <- 0
 for (epoch in seq_len(s$epochs) - 1L) {
-  batches <- training$epoch_batches(reticulate::np_array(as.integer(real_lengths)), s$batch_size, s$seed, epoch)
-  for (rows in batches) {
-    width <- min(s$seq_len, ceiling(max(real_lengths[rows + 1L]) / training$PAD_MULTIPLE) * training$PAD_MULTIPLE)
-    processed <- processed + length(rows) * width
+  for (rows in training$epoch_batches(lengths_np, s$batch_size, s$seed, epoch)) {
+    processed <- processed + length(rows) * padded_width(lengths_np, reticulate::np_array(as.integer(rows)), s$seq_len)
   }
 }
 config <- core$load_pretrained()$config
