@@ -95,6 +95,29 @@ class AdamWarmup(tf_keras.optimizers.Adam):
         return any(part in variable.name for part in self.weight_decay_pattern)
 
     def update_step(self, gradient, variable):
+        """One Adam step for ``variable`` in TensorFlow's fused kernel (``ResourceApplyAdam``: the same
+        formula as tf_keras's Adam, which spells it as a dozen separate ops over the whole tensor). Sparse
+        gradients (the token embeddings') are made dense first, so every row's moments decay each step as in
+        plain Adam."""
+        if self.amsgrad or getattr(self, "adaptive_epsilon", False):
+            return self._unfused_update_step(gradient, variable)
+        dtype = variable.dtype
+        local_step = tf.cast(self.iterations + 1, dtype)
+        lr = tf.cast(self.learning_rate, dtype)
+        beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+        beta_1_power, beta_2_power = tf.pow(beta_1, local_step), tf.pow(beta_2, local_step)
+        if self._decays(variable):  # w -= a_t * weight_decay * w, from w before the Adam step
+            alpha = lr * tf.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+            variable.assign(variable * (1 - alpha * self.decoupled_weight_decay))
+        if isinstance(gradient, tf.IndexedSlices):
+            gradient = tf.convert_to_tensor(gradient)
+        index = self._index_dict[self._var_key(variable)]
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
+            beta1_power=beta_1_power, beta2_power=beta_2_power, lr=lr, beta1=beta_1, beta2=beta_2,
+            epsilon=tf.cast(self.epsilon, dtype), grad=gradient, use_locking=False)
+
+    def _unfused_update_step(self, gradient, variable):
         if not self._decays(variable):
             return super().update_step(gradient, variable)
         local_step = tf.cast(self.iterations + 1, variable.dtype)
