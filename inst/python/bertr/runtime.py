@@ -41,7 +41,7 @@ def configure_threads(intra_op: int | None = None, inter_op: int | None = None) 
     if _threads is not None:
         return _threads
     tune_malloc()
-    with _quiet_native_stderr():
+    with quiet_native_stderr():
         import tensorflow as tf
 
         try:
@@ -105,12 +105,13 @@ def tune_malloc() -> bool:
 
 
 @contextlib.contextmanager
-def _quiet_native_stderr():
-    """Hide what TensorFlow's C++ start-up writes to file descriptor 2 ("Could not find cuda drivers",
-    "failed call to cuInit" on machines without a GPU), which TF_CPP_MIN_LOG_LEVEL does not reach and
-    which would land in R consoles and knitr output. Python exceptions are unaffected.
+def quiet_native_stderr(quiet: bool = True):
+    """Hide what TensorFlow's C++ code writes to file descriptor 2 while ``quiet``: at start-up ("Could not
+    find cuda drivers", "failed call to cuInit" on machines without a GPU), and when the first training
+    step is optimized ("oneDNN supports DT_INT32 only on platforms with AVX-512"), which TF_CPP_MIN_LOG_LEVEL
+    does not reach and which would land in R consoles and knitr output. Python exceptions are unaffected.
     Set BERTR_TF_LOGS=1 to see it."""
-    if os.environ.get("BERTR_TF_LOGS") == "1":
+    if not quiet or os.environ.get("BERTR_TF_LOGS") == "1":
         yield
         return
     try:

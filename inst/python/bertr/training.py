@@ -84,8 +84,8 @@ def _padded_width(lengths: np.ndarray, rows: np.ndarray, max_len: int) -> int:
 def padded_batch(data: Encoded, rows: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     """[token, segment] of ``rows``, padded only to their longest row (rounded up to ``PAD_MULTIPLE``).
 
-    Batches go to the compiled step as plain arrays: Keras relaxes the traced graph to any length after
-    the second shape, so all widths share one graph. (A ``tf.data.Dataset.from_generator`` pipeline with
+    Batches go to the compiled step as plain arrays; the step is traced for any width, so all widths share
+    one graph. (A ``tf.data.Dataset.from_generator`` pipeline with
     prefetch, which bertr used before, made each training step about 1.4x slower per token on a 2-core CPU:
     the generator's Python callback competes with the step for the interpreter.)"""
     width = _padded_width(lengths, rows, data.token.shape[1])
@@ -120,6 +120,35 @@ def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -
 
 
 _inference_functions: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # cache: model -> its function
+_train_functions: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # cache: model -> (outputs, function)
+
+
+def _train_function(model, outputs: int):
+    """One optimizer step of the compiled ``model`` (Keras's own train step: forward pass in training mode,
+    the compiled loss with per-row weights, ``optimizer.minimize``) as one tf.function traced for any batch
+    size and length, returning the batch's loss. Keras's ``train_on_batch`` traces for the first batch's
+    exact shape and again, relaxed, at the second shape; this one is a single graph from the first step,
+    so a resumed run computes exactly what an uninterrupted one does."""
+    cached = _train_functions.get(model)
+    if cached is not None and cached[0] == outputs:
+        return cached[1]
+    import tensorflow as tf
+
+    owner = weakref.ref(model)  # as in _inference_function: the cache must not keep the model alive
+
+    def step(token, segment, target, weight):
+        network = owner()
+        with tf.GradientTape() as tape:
+            output = network([token, segment], training=True)
+            loss = network.compute_loss(y=target, y_pred=output, sample_weight=weight)
+        network.optimizer.minimize(loss, network.trainable_variables, tape=tape)
+        return loss
+
+    ids = tf.TensorSpec((None, None), tf.int32)
+    function = tf.function(step, input_signature=[ids, ids, tf.TensorSpec((None, outputs), tf.float32),
+                                                  tf.TensorSpec((None,), tf.float32)])
+    _train_functions[model] = (outputs, function)
+    return function
 
 
 def _inference_function(model):
@@ -248,6 +277,22 @@ class Trainer:
         self.steps_per_epoch = -(-len(self.lengths) // batch_size)
         self.state = TrainState()
         self.best_weights: dict[str, np.ndarray] | None = None
+        if early_stopping is not None and early_stopping.monitor not in self._history_metrics():
+            raise BertrError(self._unknown_monitor(self._history_metrics()))
+
+    def _history_metrics(self) -> list[str]:
+        """The metric columns each epoch's history row will have (known before training, so that a monitor
+        naming none of them fails at once instead of after the first epoch)."""
+        names = ["loss"]
+        if self.validation is not None:
+            target = self.validation[1]
+            outputs = np.full((len(target), self.model.output_shape[-1]), 0.5, np.float32)
+            names += [f"val_{k}" for k in self.score(target, outputs)]
+        return names
+
+    def _unknown_monitor(self, known: list[str]) -> str:
+        return (f"early stopping monitors '{self.early_stopping.monitor}', which training does not report; "
+                f"choose one of {', '.join(known)}")
 
     @property
     def finished(self) -> bool:
@@ -278,12 +323,14 @@ class Trainer:
         start = state.step_in_epoch
         clock = time.perf_counter() - state.epoch_seconds
         throttle = Throttle(self.every_seconds, first=True)
+        step = _train_function(self.model, self.target.shape[1])
+        weight = np.ones(len(self.target), np.float32) if self.weight is None else self.weight
         for i in range(start, len(batches)):
             batch = batches[i]
-            logs = self.model.train_on_batch(  # the batch's own loss: metrics are reset after each call
-                padded_batch(self.train, batch, self.lengths), self.target[batch],
-                sample_weight=None if self.weight is None else self.weight[batch], return_dict=True)
-            loss = float(logs["loss"])
+            # The first step traces and optimizes the graph, where TensorFlow logs (once per process) that
+            # oneDNN has no int32 kernels on CPUs without AVX-512: not the user's concern, so kept out of R.
+            with runtime.quiet_native_stderr(i == start):
+                loss = float(step(*padded_batch(self.train, batch, self.lengths), self.target[batch], weight[batch]))
             state.loss_sum += loss * len(batch)
             state.loss_rows += len(batch)
             state.step += 1
@@ -319,8 +366,7 @@ class Trainer:
         if self.early_stopping is not None:
             value = row.get(self.early_stopping.monitor)
             if value is None:
-                raise BertrError(f"early stopping monitors '{self.early_stopping.monitor}', which training does not "
-                                 f"report; choose one of {', '.join(k for k in row if k not in ('epoch', 'step', 'seconds'))}")
+                raise BertrError(self._unknown_monitor([k for k in row if k not in ("epoch", "step", "seconds")]))
             if self.early_stopping.improved(value, state.best_value):
                 state.best_epoch, state.best_value, state.wait = state.epoch + 1, float(value), 0
                 best = True

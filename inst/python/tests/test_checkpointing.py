@@ -181,8 +181,10 @@ def test_early_stopping_settings_are_checked(tiny_hf):
         _classifier(tiny_hf, validation_split=0, early_stopping={"monitor": "val_auc"}).fit(texts, labels)
     with pytest.raises(BertrError, match="unknown setting.*paitence"):
         _classifier(tiny_hf, early_stopping={"paitence": 2}).fit(texts, labels)
-    with pytest.raises(BertrError, match="monitors 'val_f1'.*val_auc"):
-        _classifier(tiny_hf, epochs=1, early_stopping={"monitor": "val_f1"}).fit(texts, labels)
+    steps = []
+    with pytest.raises(BertrError, match="monitors 'val_f1'.*val_loss, val_accuracy, val_auc"):
+        _classifier(tiny_hf, epochs=1, early_stopping={"monitor": "val_f1"}).fit(texts, labels, on_step=steps.append)
+    assert steps == []  # refused before training, not after the first epoch
 
 
 def test_same_seed_gives_identical_weights_and_predictions(tiny_hf, uninterrupted):
