@@ -43,6 +43,7 @@ summary.bert_classifier <- function(object, ...) {
   kept <- kept_epoch(object)
   metrics <- if (nrow(history)) history[kept, setdiff(names(history), c("epoch", "step", "seconds")), drop = FALSE]
   params <- tryCatch(object$py$get_params(), error = function(e) NULL)
+  if (!is.null(params)) params$pooling <- tryCatch(object$py$pooling_, error = function(e) params$pooling)
   structure(list(
     task = object$task, label = object$label, text = object$text, text_pair = object$text_pair,
     levels = object$levels, pretrained = object$pretrained, settings = if (is.null(params)) object$settings else params,
@@ -65,7 +66,7 @@ print.summary.bert_classifier <- function(x, ...) {
               format_count(x$n_validation)))
   s <- x$settings
   shown <- intersect(c("seq_len", "batch_size", "epochs", "learning_rate", "warmup_proportion", "weight_decay",
-                       "dropout", "validation_split", "seed", "early_stopping"), names(s))
+                       "dropout", "pooling", "validation_split", "seed", "early_stopping"), names(s))
   values <- vapply(shown, function(k) format_setting(s[[k]]), character(1))
   cat(strwrap(paste(paste(shown, values, sep = " = "), collapse = ", "), width = 100, initial = "Settings:    ",
               prefix = "             "), sep = "\n")

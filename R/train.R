@@ -16,8 +16,9 @@
 #' * `"regression"`: `task = "regression"` on a numeric label: linear output, mean squared error (targets
 #'   are standardised for training); predictions are numbers on the label's scale.
 #'
-#' The model is keras-bert's encoder (exact GELU) with the pretrained pooler over `[CLS]` and a new dense
-#' output layer (truncated normal init, stddev 0.02), trained with AdamWarmup (linear warmup over
+#' The model is keras-bert's encoder (exact GELU), a text summary (see `pooling`: the pretrained pooler
+#' over `[CLS]`, or the mean of the token states for models trained that way, such as the embedded default)
+#' and a new dense output layer (truncated normal init, stddev 0.02), trained with AdamWarmup (linear warmup over
 #' `warmup_proportion` of the steps, then linear decay to 0). A seeded random `validation_split` of the rows
 #' is held out and scored after every epoch.
 #'
@@ -57,6 +58,10 @@
 #' @param checkpoint_every Also write a checkpoint every this many steps (`NULL`: only after each epoch).
 #' @param resume With `checkpoint_dir`, continue from its checkpoint (`TRUE`, the default), or start over
 #'   and replace it (`FALSE`).
+#' @param pooling How the classifier head sees a text: `"cls"` (the `[CLS]` token's state through BERT's
+#'   pretrained pooler, as in the original BERT recipe) or `"mean"` (the mean of all token states). `NULL`
+#'   (default) follows the pretrained model: `"mean"` for sentence-transformers models trained with mean
+#'   pooling, such as the embedded all-MiniLM-L6-v2, `"cls"` for other BERT checkpoints.
 #' @param warmup_proportion,weight_decay,dropout,threads Further settings: fraction of steps spent
 #'   warming up the learning rate, decoupled weight decay, dropout rate (`NULL`: the model's own), and
 #'   TensorFlow intra-op threads (`NULL`: all cores).
@@ -79,8 +84,8 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
                        seq_len = 128L, epochs = 2L, batch_size = 32L, learning_rate = 5e-5,
                        validation_split = 0.1, seed = 1L, verbose = TRUE, class_weight = NULL,
                        sample_weight = NULL, na_action = c("fail", "drop"), nrows = NULL,
-                       warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL, threads = NULL,
-                       early_stopping = NULL, checkpoint_dir = NULL, checkpoint_every = NULL, resume = TRUE) {
+                       warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL, pooling = NULL,
+                       threads = NULL, early_stopping = NULL, checkpoint_dir = NULL, checkpoint_every = NULL, resume = TRUE) {
   call <- match.call()
   na_action <- match.arg(na_action)
   spec <- training_spec(data, if (missing(text)) NULL else text, if (missing(label)) NULL else label,
@@ -99,6 +104,9 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
     weights <- as.list(as.numeric(weights))
   }
   if (!is.null(task) && !(is.character(task) && length(task) == 1)) abort("`task` must be one string.")
+  if (!is.null(pooling) && !(is.character(pooling) && length(pooling) == 1 && !is.na(pooling))) {
+    abort("`pooling` must be \"cls\", \"mean\" or NULL (the pretrained model's own).")
+  }
   settings <- list(
     seq_len = whole_number(seq_len, "seq_len"), epochs = whole_number(epochs, "epochs"),
     batch_size = whole_number(batch_size, "batch_size"), learning_rate = number(learning_rate, "learning_rate"),
@@ -110,7 +118,7 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
   bertr <- bertr_core()
   py <- call_core(do.call(bertr$BertClassifier, c(settings, list(
     pretrained = pretrained, task = task,
-    dropout = if (is.null(dropout)) NULL else number(dropout, "dropout"),
+    dropout = if (is.null(dropout)) NULL else number(dropout, "dropout"), pooling = pooling,
     threads = if (is.null(threads)) NULL else whole_number(threads, "threads"),
     early_stopping = early_stopping_arg(early_stopping)
   ))))

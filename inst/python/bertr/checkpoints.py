@@ -95,6 +95,9 @@ class BertConfig:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+POOLINGS = ("cls", "mean")  # how a classifier summarises a text's token states (see bertr.model)
+
+
 @dataclass
 class Pretrained:
     """A pretrained BERT read from disk: architecture, weights (Google names) and vocabulary."""
@@ -106,6 +109,7 @@ class Pretrained:
     weights: dict[str, np.ndarray] = field(repr=False)
     vocab_path: Path
     do_lower_case: bool
+    pooling: str = "cls"  # how the model was trained to summarise a text: "cls" or "mean" (see detect_pooling)
 
     @property
     def has_pooler(self) -> bool:
@@ -199,7 +203,7 @@ def load_pretrained(pretrained: str | os.PathLike | None = None, do_lower_case: 
     check_weights(weights, config, path, vocab_size)
     if do_lower_case is None:
         do_lower_case = detect_lower_case(path, vocab_path)
-    return Pretrained(name, path, layout, config, weights, vocab_path, bool(do_lower_case))
+    return Pretrained(name, path, layout, config, weights, vocab_path, bool(do_lower_case), detect_pooling(path))
 
 
 def _read_google(prefix: Path) -> dict[str, np.ndarray]:
@@ -323,6 +327,22 @@ def check_weights(weights: dict[str, np.ndarray], config: BertConfig, path: Path
         pooler[0] is None or pooler[1] is None or pooler[0].shape != (h, h) or pooler[1].shape != (h,)
     ):
         raise BertrError(f"'{path}': the pooler weights are incomplete or do not match hidden_size {h}")
+
+
+def detect_pooling(path: Path) -> str:
+    """The text summary a checkpoint was trained for: ``"mean"`` for a sentence-transformers model whose
+    Pooling module averages the token states (``modules.json`` -> ``<pooling dir>/config.json`` with
+    ``pooling_mode_mean_tokens``, as in the embedded all-MiniLM-L6-v2), else ``"cls"`` (BERT's [CLS] state
+    through the pooler). Files that are absent or unreadable mean ``"cls"``."""
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        for module in modules:
+            if str(module.get("type", "")).endswith(".Pooling"):
+                pooling = json.loads((path / str(module.get("path", "")) / "config.json").read_text(encoding="utf-8"))
+                return "mean" if pooling.get("pooling_mode_mean_tokens") is True else "cls"
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    return "cls"
 
 
 def detect_lower_case(path: Path, vocab_path: Path) -> bool:

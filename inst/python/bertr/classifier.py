@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import runtime
-from .checkpoints import Pretrained, load_pretrained
+from .checkpoints import POOLINGS, Pretrained, load_pretrained
 from .errors import BertrError
 from .inputs import check_fraction, check_positive_int, check_sample_weight, check_texts, class_weights, is_missing
 from .tasks import Task, make_task
@@ -33,6 +33,10 @@ class BertClassifier:
     weight_decay: decoupled weight decay on kernels and embeddings.
     validation_split: fraction of rows held out (seeded, random) to report validation metrics per epoch.
     dropout: dropout rate in the encoder and before the head; ``None`` uses the model config's.
+    pooling: how the head sees a text: ``"cls"`` (the [CLS] state through BERT's pretrained pooler, as in
+        the article) or ``"mean"`` (the mean of the token states); ``None`` follows the checkpoint: ``"mean"``
+        for sentence-transformers models that were trained with mean pooling (the embedded all-MiniLM-L6-v2),
+        else ``"cls"``.
     seed: seeds weight initialisation, dropout, shuffling and the validation split.
     do_lower_case: ``None`` to follow the model (tokenizer_config.json or the vocabulary).
     threads: TensorFlow intra-op threads (``None``: all cores; inter-op is 1).
@@ -54,6 +58,7 @@ class BertClassifier:
         weight_decay: float = 0.01,
         validation_split: float = 0.1,
         dropout: float | None = None,
+        pooling: str | None = None,
         seed: int = 1,
         do_lower_case: bool | None = None,
         threads: int | None = None,
@@ -69,6 +74,7 @@ class BertClassifier:
         self.weight_decay = weight_decay
         self.validation_split = validation_split
         self.dropout = dropout
+        self.pooling = pooling
         self.seed = seed
         self.do_lower_case = do_lower_case
         self.threads = threads
@@ -101,6 +107,9 @@ class BertClassifier:
             self.dropout = check_fraction(self.dropout, "dropout", 0, 1)
         if self.weight_decay < 0:
             raise BertrError(f"weight_decay must be >= 0, not {self.weight_decay!r}")
+        if self.pooling is not None and self.pooling not in POOLINGS:
+            raise BertrError(f"pooling must be {' or '.join(repr(p) for p in POOLINGS)} (or left unset for the "
+                             f"model's own), not {self.pooling!r}")
 
     # fitting ----------------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], y: Sequence[Any], classes: Sequence[Any] | None = None,
@@ -154,6 +163,7 @@ class BertClassifier:
         validation = (_take(encoded, val_idx), target[val_idx]) if len(val_idx) else None
 
         runtime.set_seed(self.seed)
+        self.pooling_ = self.pooling or pretrained.pooling
         model = self._compile(pretrained, task, n_train=len(train_idx))
         early = self._early_stopping(task)
         checkpointer = None
@@ -245,7 +255,7 @@ class BertClassifier:
         from .optim import AdamWarmup, calc_train_steps
 
         model = build_classifier(pretrained, n_outputs=task.n_outputs, activation=task.activation,
-                                 dropout_rate=self.dropout)
+                                 dropout_rate=self.dropout, pooling=self.pooling or pretrained.pooling)
         total, warmup = calc_train_steps(n_train, self.batch_size, self.epochs, self.warmup_proportion)
         optimizer = AdamWarmup(decay_steps=total, warmup_steps=warmup, learning_rate=self.learning_rate,
                                weight_decay=self.weight_decay)

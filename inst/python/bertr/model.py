@@ -20,7 +20,7 @@ from keras_bert.layers import Extract
 import keras_transformer.transformer
 from keras_multi_head import MultiHeadAttention
 
-from .checkpoints import BertConfig, Pretrained
+from .checkpoints import POOLINGS, BertConfig, Pretrained
 
 OUTPUT_LAYER = "Output"
 POOLER_LAYER = "NSP-Dense"  # the article's name for the pooled [CLS] layer
@@ -164,36 +164,58 @@ def load_encoder(pretrained: Pretrained, seq_len: int | None = None, dropout_rat
     return model
 
 
+class MeanPool(tf_keras.layers.Layer):
+    """The mean of the last layer's token states over a text's real tokens ([CLS] and [SEP] included,
+    padding left out), as sentence-transformers pools (all-MiniLM-L6-v2 was trained with it). Inputs:
+    [hidden states, token ids]; ids of 0 are padding."""
+
+    def call(self, inputs):
+        hidden, token = inputs
+        real = tf.cast(tf.not_equal(token, 0), hidden.dtype)[:, :, tf.newaxis]
+        return tf.reduce_sum(hidden * real, axis=1) / tf.maximum(tf.reduce_sum(real, axis=1), 1.0)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
 def build_classifier(
     pretrained: Pretrained,
     n_outputs: int,
     activation: str = "sigmoid",
     dropout_rate: float | None = None,
     seq_len: int | None = None,
+    pooling: str = "cls",
 ):
-    """Encoder -> [CLS] -> pretrained pooler (``NSP-Dense``, tanh) -> dropout -> new Dense head, with the
-    pretrained weights loaded (the pooler's too, when the checkpoint has one).
-
-    The head is initialised with a truncated normal (stddev 0.02), as in the article and BERT itself.
-    """
-    model = classifier_graph(pretrained.config, n_outputs, activation, dropout_rate, seq_len)
+    """The classifier for ``pretrained`` with its weights loaded (the pooler's too, for ``"cls"`` pooling
+    when the checkpoint has one); see :func:`classifier_graph`."""
+    model = classifier_graph(pretrained.config, n_outputs, activation, dropout_rate, seq_len, pooling)
     set_encoder_weights(model, pretrained)
-    if pretrained.has_pooler:
+    if pooling == "cls" and pretrained.has_pooler:
         model.get_layer(POOLER_LAYER).set_weights([pretrained.weights["bert/pooler/dense/kernel"],
                                                    pretrained.weights["bert/pooler/dense/bias"]])
     return model
 
 
 def classifier_graph(config: BertConfig, n_outputs: int, activation: str = "sigmoid",
-                     dropout_rate: float | None = None, seq_len: int | None = None):
-    """The classifier's layers for ``config`` with freshly initialised weights (see :func:`build_classifier`)."""
+                     dropout_rate: float | None = None, seq_len: int | None = None, pooling: str = "cls"):
+    """The classifier's layers for ``config`` with freshly initialised weights: encoder -> text summary ->
+    dropout -> new Dense head. The summary is ``"cls"``: the [CLS] state through the pooler (``NSP-Dense``,
+    tanh; the article's and BERT's own), or ``"mean"``: the mean of the token states (:class:`MeanPool`).
+    New layers are initialised with a truncated normal (stddev 0.02), as in the article and BERT itself."""
+    if pooling not in POOLINGS:
+        from .errors import BertrError
+
+        raise BertrError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
     encoder = build_encoder(config, seq_len=seq_len, dropout_rate=dropout_rate)
     rate = config.hidden_dropout_prob if dropout_rate is None else dropout_rate
-    cls = Extract(index=0, name="Extract")(encoder.output)
-    pooled = tf_keras.layers.Dense(
-        config.hidden_size, activation="tanh", name=POOLER_LAYER,
-        kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
-    )(cls)
+    if pooling == "mean":
+        pooled = MeanPool(name="Mean-Pool")([encoder.output, encoder.inputs[0]])
+    else:
+        cls = Extract(index=0, name="Extract")(encoder.output)
+        pooled = tf_keras.layers.Dense(
+            config.hidden_size, activation="tanh", name=POOLER_LAYER,
+            kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
+        )(cls)
     if rate > 0:
         pooled = tf_keras.layers.Dropout(rate, name="Output-Dropout")(pooled)
     output = tf_keras.layers.Dense(

@@ -46,7 +46,7 @@ def save_model(classifier, path: str, extra: dict[str, Any] | None = None, overw
             "paired": classifier.paired_,
             "do_lower_case": classifier.tokenizer_.do_lower_case,
             "params": params,
-            "head": {"dropout": _head_dropout(classifier.model_)},
+            "head": {"dropout": _head_dropout(classifier.model_), "pooling": classifier.pooling_},
             "pretrained": classifier.pretrained_,
             "fitted": {
                 "history": classifier.history_, "trace": classifier.trace_,
@@ -90,12 +90,15 @@ def load_model(path: str):
                          f"{config.vocab_size}")
 
     runtime.configure_threads(params.get("threads"))
-    model = classifier_graph(config, task.n_outputs, task.activation, manifest.get("head", {}).get("dropout"))
+    head = manifest.get("head", {})
+    pooling = head.get("pooling", "cls")  # models saved before bertr had mean pooling used [CLS]
+    model = classifier_graph(config, task.n_outputs, task.activation, head.get("dropout"), pooling=pooling)
     assign_weight_arrays(model, read_arrays(path / "weights.safetensors", what), what)
 
     known = BertClassifier().get_params()
     classifier = BertClassifier(**{k: v for k, v in params.items() if k in known})
     classifier.task_ = task
+    classifier.pooling_ = pooling
     classifier.classes_ = list(task.classes)
     classifier.paired_ = bool(manifest.get("paired", False))
     classifier.model_ = model

@@ -84,6 +84,7 @@ def test_bad_input_is_refused_before_training(texts, labels, message, tiny_hf):
     ("epochs", 0, "epochs must be at least 1"), ("epochs", 1.5, "epochs must be a whole number"),
     ("batch_size", -1, "batch_size must be at least 1"), ("learning_rate", 0, "learning_rate must be a positive"),
     ("validation_split", 1, r"validation_split must be in \[0, 1\)"),
+    ("pooling", "max", "pooling must be 'cls' or 'mean' \\(or left unset"),
 ])
 def test_bad_settings_are_refused(param, value, message, tiny_hf):
     texts, labels = toy_data(1)

@@ -70,3 +70,43 @@ def test_gelu_gradient_equals_the_formula():
         formula = 0.5 * x * (1.0 + tf.math.erf(x / math.sqrt(2.0)))
     np.testing.assert_allclose(ours.numpy(), formula.numpy(), atol=1e-6)
     np.testing.assert_allclose(tape.gradient(ours, x).numpy(), tape.gradient(formula, x).numpy(), atol=1e-6)
+
+
+def test_mean_pooling_averages_the_real_tokens_only(tiny_hf):
+    from bertr.model import MeanPool, classifier_graph
+
+    pretrained = load_pretrained(tiny_hf)
+    encoder = build_encoder(pretrained.config, dropout_rate=0.0)
+    set_encoder_weights(encoder, pretrained)
+    token, segment = _batch(pretrained.config.vocab_size)
+    hidden = encoder([token, segment]).numpy()
+    pooled = MeanPool()([tf.constant(hidden), tf.constant(token)]).numpy()
+    for row in range(len(token)):
+        np.testing.assert_allclose(pooled[row], hidden[row][token[row] > 0].mean(axis=0), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(pooled[1], hidden[1].mean(axis=0), atol=1e-3)  # padding really is left out
+    mean = classifier_graph(pretrained.config, 2, "softmax", pooling="mean")
+    cls = classifier_graph(pretrained.config, 2, "softmax", pooling="cls")
+    names = {layer.name for layer in mean.layers}
+    assert "Mean-Pool" in names and "NSP-Dense" not in names and "NSP-Dense" in {layer.name for layer in cls.layers}
+
+
+def test_pooling_follows_the_checkpoint(tiny_hf, tmp_path):
+    import json
+    import shutil
+
+    from bertr.checkpoints import detect_pooling
+
+    assert load_pretrained(None).pooling == "mean"  # all-MiniLM-L6-v2: sentence-transformers, mean pooling
+    assert load_pretrained(tiny_hf).pooling == "cls"  # a plain BERT directory
+    st = tmp_path / "st"
+    shutil.copytree(tiny_hf, st)
+    (st / "modules.json").write_text(json.dumps([{"idx": 0, "path": "", "type": "sentence_transformers.models.Transformer"},
+                                                 {"idx": 1, "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (st / "1_Pooling").mkdir()
+    (st / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True,
+                                                              "pooling_mode_mean_tokens": False}))
+    assert detect_pooling(st) == "cls"
+    (st / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+    assert detect_pooling(st) == "mean" and load_pretrained(st).pooling == "mean"
+    (st / "modules.json").write_text("{not json")
+    assert detect_pooling(st) == "cls"

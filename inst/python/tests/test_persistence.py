@@ -100,3 +100,15 @@ def test_save_refuses_to_overwrite_and_is_atomic(fitted, saved, tmp_path, monkey
 def test_unfitted_model_cannot_be_saved(tmp_path):
     with pytest.raises(BertrError, match="not been fitted"):
         BertClassifier().save(str(tmp_path / "m"))
+
+
+def test_mean_pooled_model_round_trips(tiny_hf, tmp_path):
+    texts, labels = toy_data()
+    clf = BertClassifier(pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=1, learning_rate=1e-2,
+                         validation_split=0, pooling="mean").fit(texts, labels)
+    assert clf.pooling_ == "mean" and "Mean-Pool" in {layer.name for layer in clf.model_.layers}
+    path = Path(clf.save(str(tmp_path / "m")))
+    assert json.loads((path / "manifest.json").read_text())["head"]["pooling"] == "mean"
+    loaded = load_model(str(path))
+    assert loaded.pooling_ == "mean"
+    np.testing.assert_array_equal(loaded.predict_proba(texts), clf.predict_proba(texts))
