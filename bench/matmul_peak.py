@@ -29,3 +29,9 @@ def matmul_peak(shapes=((1024, 1024, 1024), (2048, 2048, 2048), (4096, 384, 1536
     best = max(results, key=lambda r: r["gflops"])
     return {"peak_gflops": best["gflops"], "peak_shape": best["shape"], "shapes": results,
             "threads": list(runtime.configure_threads())}
+
+
+if __name__ == "__main__":  # part_peak.R runs this in a fresh process with TensorFlow's own oneDNN setting
+    import json
+
+    print(json.dumps(matmul_peak()))

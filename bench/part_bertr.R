@@ -1,6 +1,6 @@
 # Parts (b) and (c) for bertr: bert_train() and predict() with the benchmark's settings (length-bucketed
 # batches padded to a multiple of 8, fed as arrays to one traced graph for all lengths; prediction packs
-# a full batch of tokens per batch).
+# a full batch of tokens per batch). bertr's defaults otherwise, so the embedded model gets its mean pooling.
 args <- commandArgs(trailingOnly = TRUE)
 source(file.path(args[[1]], "common.R"))
 out <- args[[2]]
@@ -30,7 +30,7 @@ for (epoch in seq_len(s$epochs) - 1L) {
 }
 config <- core$load_pretrained()$config
 write_part(list(
-  train_rows = nrow(token), test_rows = nrow(data$test),
+  train_rows = nrow(token), test_rows = nrow(data$test), pooling = fit$py$pooling_,
   train_s = train_s, fit_s = fit$fit_seconds, train_examples_per_s = s$epochs * nrow(token) / train_s,
   predict_s = predict_t$median_s, predict_runs_s = predict_t$runs_s,
   predict_examples_per_s = nrow(data$test) / predict_t$median_s,

@@ -2,7 +2,11 @@
 # tokenization padded to seq_len, keras-bert's encoder at a fixed seq_len, the pooled [CLS] ("NSP-Dense", with
 # the pretrained pooler's weights) into a new Dense(1, sigmoid, truncated_normal(0.02)), AdamWarmup with
 # calc_train_steps, binary cross-entropy, Keras fit() and predict() on whole fixed-length matrices.
-# It gets bertr's thread settings (1 inter-op, all cores intra-op) and exact GELU, but keras-bert's own attention.
+# It gets bertr's thread settings (1 inter-op, all cores intra-op) and exact GELU, but keras-bert's own attention,
+# an AdamWarmup that updates op by op as keras-bert's does (not bertr's fused kernel), and TensorFlow's own oneDNN
+# default (on only for CPUs with AVX-512 VNNI or AMX), where bertr turns oneDNN on everywhere.
+flags <- tryCatch(readLines("/proc/cpuinfo", warn = FALSE), error = function(e) character())
+Sys.setenv(TF_ENABLE_ONEDNN_OPTS = if (any(grepl("avx512_vnni|amx_tile", flags))) "1" else "0")
 args <- commandArgs(trailingOnly = TRUE)
 source(file.path(args[[1]], "common.R"))
 source(file.path(args[[1]], "recipe_tokenize.R"))
@@ -37,7 +41,7 @@ model <- keras$Model(inputs = bert$inputs, outputs = output)
 model$get_layer("NSP-Dense")$set_weights(list(pretrained$weights[["bert/pooler/dense/kernel"]],
                                               pretrained$weights[["bert/pooler/dense/bias"]]))
 c(decay_steps, warmup_steps) %<-% optim$calc_train_steps(nrow(train$token), s$batch_size, s$epochs)
-model$compile(optim$AdamWarmup(decay_steps, warmup_steps, learning_rate = s$learning_rate),
+model$compile(optim$AdamWarmup(decay_steps, warmup_steps, learning_rate = s$learning_rate, fused = FALSE),
               loss = "binary_crossentropy", metrics = list("accuracy"))
 
 train_s <- seconds(model$fit(list(train$token, train$segment), y_train, epochs = s$epochs,
@@ -49,7 +53,8 @@ predict_t <- timed(predict_once, reps = 3)
 real_lengths <- rowSums(train$token > 0)
 config <- pretrained$config
 write_part(list(
-  train_rows = nrow(train$token), test_rows = nrow(test$token),
+  train_rows = nrow(train$token), test_rows = nrow(test$token), pooling = "cls",
+  onednn = Sys.getenv("TF_ENABLE_ONEDNN_OPTS") == "1", adam = "op by op (keras-bert's)",
   train_s = train_s, train_examples_per_s = s$epochs * nrow(train$token) / train_s,
   predict_s = predict_t$median_s, predict_runs_s = predict_t$runs_s,
   predict_examples_per_s = nrow(test$token) / predict_t$median_s,

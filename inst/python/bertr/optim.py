@@ -75,6 +75,7 @@ class AdamWarmup(tf_keras.optimizers.Adam):
         weight_decay: float = 0.0,
         weight_decay_pattern: Sequence[str] | None = DEFAULT_DECAY_PATTERN,
         amsgrad: bool = False,
+        fused: bool = True,
         name: str = "AdamWarmup",
         **kwargs,
     ):
@@ -86,6 +87,7 @@ class AdamWarmup(tf_keras.optimizers.Adam):
         self.schedule = schedule
         self.decoupled_weight_decay = float(weight_decay)
         self.weight_decay_pattern = None if weight_decay_pattern is None else tuple(weight_decay_pattern)
+        self.fused = bool(fused)
 
     def _decays(self, variable) -> bool:
         if self.decoupled_weight_decay <= 0:
@@ -98,8 +100,8 @@ class AdamWarmup(tf_keras.optimizers.Adam):
         """One Adam step for ``variable`` in TensorFlow's fused kernel (``ResourceApplyAdam``: the same
         formula as tf_keras's Adam, which spells it as a dozen separate ops over the whole tensor). Sparse
         gradients (the token embeddings') are made dense first, so every row's moments decay each step as in
-        plain Adam."""
-        if self.amsgrad or getattr(self, "adaptive_epsilon", False):
+        plain Adam. ``fused = False`` spells the step out op by op, as keras-bert's own AdamWarmup does."""
+        if not self.fused or self.amsgrad or getattr(self, "adaptive_epsilon", False):
             return self._unfused_update_step(gradient, variable)
         dtype = variable.dtype
         local_step = tf.cast(self.iterations + 1, dtype)
@@ -139,5 +141,6 @@ class AdamWarmup(tf_keras.optimizers.Adam):
             min_lr=self.schedule.min_lr,
             weight_decay=self.decoupled_weight_decay,
             weight_decay_pattern=self.weight_decay_pattern,
+            fused=self.fused,
         )
         return config

@@ -96,9 +96,7 @@ def test_fused_kernel_follows_the_rule_in_a_graph():
     results = {}
     for fused in (True, False):
         variables = [tf.Variable(w.astype(np.float32), name=n) for w, n in zip(start, shapes)]
-        opt = AdamWarmup(decay_steps=8, warmup_steps=2, learning_rate=0.05, weight_decay=0.02)
-        if not fused:
-            opt.update_step = opt._unfused_update_step
+        opt = AdamWarmup(decay_steps=8, warmup_steps=2, learning_rate=0.05, weight_decay=0.02, fused=fused)
 
         @tf.function
         def step(kernel, bias, values, rows):
