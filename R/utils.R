@@ -42,7 +42,7 @@ as_texts <- function(x, what) {
     abort(what, " holds invalid UTF-8 in row(s) ", format_rows(invalid), "; re-encode it, e.g. with ",
           "iconv(x, from = \"latin1\", to = \"UTF-8\").")
   }
-  enc2utf8(x)
+  unname(enc2utf8(x)) # names would make as.list() a Python dict, whose items are the names, not the texts
 }
 
 whole_number <- function(x, name) {
@@ -76,3 +76,9 @@ format_metrics <- function(values) {
 }
 
 `%||%` <- function(x, y) if (is.null(x)) y else x
+
+# One TRUE or FALSE, or an error naming the argument.
+flag <- function(value, name) {
+  if (!is.logical(value) || length(value) != 1 || is.na(value)) abort("`", name, "` must be TRUE or FALSE.")
+  value
+}

@@ -77,10 +77,10 @@ test_that("pooling = 'mean' trains, is shown, and survives bert_save / bert_load
   fit <- bert_train(df, "review", "score", pretrained = tiny_bert(), seq_len = 16L, epochs = 1L,
                     batch_size = 8L, validation_split = 0, pooling = "mean", verbose = FALSE)
   expect_equal(fit$py$pooling_, "mean")
-  expect_output(print(summary(fit)), "pooling = mean")
+  expect_output(print(summary(fit)), 'pooling = "mean"')
   loaded <- bert_load(bert_save(fit, file.path(tempfile("mean-"), "m")))
   expect_identical(predict(loaded, df), predict(fit, df))
-  expect_output(print(summary(loaded)), "pooling = mean")
+  expect_output(print(summary(loaded)), 'pooling = "mean"')
   expect_error(bert_train(df, "review", "score", pretrained = tiny_bert(), pooling = "max", verbose = FALSE),
                "pooling must be 'cls' or 'mean'", class = "bertr_error")
   expect_error(bert_train(df, "review", "score", pretrained = tiny_bert(), pooling = 1, verbose = FALSE),

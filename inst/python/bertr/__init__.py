@@ -6,12 +6,14 @@ Keras 2 (tf_keras) when TensorFlow is first imported.
     >>> from bertr import BertClassifier
     >>> clf = BertClassifier(epochs=1).fit(texts, labels)
     >>> clf.predict_proba(new_texts)[:, 1]
+    >>> bertr.embed(texts)  # (n, 384) sentence embeddings from the embedded model
 """
 import functools
 
 from . import runtime
 from .checkpoints import BertConfig, Pretrained, detect_layout, embedded_model_dir, load_pretrained
 from .classifier import BertClassifier
+from .embedding import embed
 from .errors import BertrError
 from .persistence import load_model, save_model
 from .tokenization import Encoded, WordPieceTokenizer
@@ -20,7 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BertClassifier", "BertConfig", "BertrError", "Encoded", "Pretrained", "WordPieceTokenizer",
-    "detect_layout", "embedded_model_dir", "load_model", "load_pretrained", "runtime", "save_model", "tokenizer",
+    "detect_layout", "embed", "embedded_model_dir", "load_model", "load_pretrained", "runtime", "save_model", "tokenizer",
     "__version__",
 ]
 

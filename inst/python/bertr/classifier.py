@@ -302,6 +302,14 @@ class BertClassifier:
         output = self._output(texts, pairs, batch_size, report)
         return self.task_.predict(output)
 
+    def embed(self, texts: Sequence[str], pairs: Sequence[str] | None = None, normalize: bool = False,
+              batch_size: int | None = None, report: Callable[[dict], None] | None = None) -> np.ndarray:
+        """Embeddings (n, hidden): the fine-tuned text summaries the output layer reads (see
+        :mod:`bertr.embedding`; ``normalize`` scales each to unit length)."""
+        from .embedding import embed_fitted
+
+        return embed_fitted(self, texts, pairs, normalize, batch_size, report)
+
     def evaluate(self, texts: Sequence[str], y: Sequence[Any], pairs: Sequence[str] | None = None,
                  batch_size: int | None = None, report: Callable[[dict], None] | None = None) -> dict[str, float]:
         """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`)."""

@@ -24,6 +24,7 @@ from .checkpoints import POOLINGS, BertConfig, Pretrained
 
 OUTPUT_LAYER = "Output"
 POOLER_LAYER = "NSP-Dense"  # the article's name for the pooled [CLS] layer
+MEAN_LAYER = "Mean-Pool"
 
 
 @tf.custom_gradient
@@ -202,20 +203,10 @@ def classifier_graph(config: BertConfig, n_outputs: int, activation: str = "sigm
     dropout -> new Dense head. The summary is ``"cls"``: the [CLS] state through the pooler (``NSP-Dense``,
     tanh; the article's and BERT's own), or ``"mean"``: the mean of the token states (:class:`MeanPool`).
     New layers are initialised with a truncated normal (stddev 0.02), as in the article and BERT itself."""
-    if pooling not in POOLINGS:
-        from .errors import BertrError
-
-        raise BertrError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
+    _check_pooling(pooling)
     encoder = build_encoder(config, seq_len=seq_len, dropout_rate=dropout_rate)
     rate = config.hidden_dropout_prob if dropout_rate is None else dropout_rate
-    if pooling == "mean":
-        pooled = MeanPool(name="Mean-Pool")([encoder.output, encoder.inputs[0]])
-    else:
-        cls = Extract(index=0, name="Extract")(encoder.output)
-        pooled = tf_keras.layers.Dense(
-            config.hidden_size, activation="tanh", name=POOLER_LAYER,
-            kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
-        )(cls)
+    pooled = _summary(config, encoder, pooling)
     if rate > 0:
         pooled = tf_keras.layers.Dropout(rate, name="Output-Dropout")(pooled)
     output = tf_keras.layers.Dense(
@@ -223,6 +214,48 @@ def classifier_graph(config: BertConfig, n_outputs: int, activation: str = "sigm
         kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
     )(pooled)
     return tf_keras.Model(inputs=encoder.inputs, outputs=output, name="bert_classifier")
+
+
+def _check_pooling(pooling: str) -> None:
+    if pooling not in POOLINGS:
+        from .errors import BertrError
+
+        raise BertrError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
+
+
+def _summary(config: BertConfig, encoder, pooling: str):
+    """The text summary on top of ``encoder``: :class:`MeanPool`, or the pooler (``NSP-Dense``) over [CLS]."""
+    if pooling == "mean":
+        return MeanPool(name=MEAN_LAYER)([encoder.output, encoder.inputs[0]])
+    cls = Extract(index=0, name="Extract")(encoder.output)
+    return tf_keras.layers.Dense(
+        config.hidden_size, activation="tanh", name=POOLER_LAYER,
+        kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
+    )(cls)
+
+
+def summary_layer(model):
+    """The layer of a classifier (or embedding model) whose output is the text summary."""
+    names = {layer.name for layer in model.layers}
+    return model.get_layer(MEAN_LAYER if MEAN_LAYER in names else POOLER_LAYER)
+
+
+def embedding_graph(pretrained: Pretrained, pooling: str = "cls"):
+    """Encoder -> text summary with ``pretrained``'s weights: embeddings without fine-tuning. [CLS] pooling
+    needs the checkpoint's pretrained pooler (a random one would give meaningless vectors)."""
+    from .errors import BertrError
+
+    _check_pooling(pooling)
+    if pooling == "cls" and not pretrained.has_pooler:
+        raise BertrError(f"the pretrained model '{pretrained.name}' has no pooler weights, so it has no [CLS] "
+                         "embedding; use pooling = 'mean'")
+    encoder = build_encoder(pretrained.config, dropout_rate=0.0)
+    model = tf_keras.Model(encoder.inputs, _summary(pretrained.config, encoder, pooling), name="bert_embedding")
+    set_encoder_weights(model, pretrained)
+    if pooling == "cls":
+        model.get_layer(POOLER_LAYER).set_weights([pretrained.weights["bert/pooler/dense/kernel"],
+                                                   pretrained.weights["bert/pooler/dense/bias"]])
+    return model
 
 
 def weight_arrays(model) -> dict[str, np.ndarray]:

@@ -66,7 +66,6 @@ def load_model(path: str):
     from . import runtime
     from .checkpoints import BertConfig
     from .classifier import BertClassifier
-    from .model import assign_weight_arrays, classifier_graph
     from .tasks import Task
     from .tokenization import WordPieceTokenizer
 
@@ -90,6 +89,7 @@ def load_model(path: str):
                          f"{config.vocab_size}")
 
     runtime.configure_threads(params.get("threads"))
+    from .model import assign_weight_arrays, classifier_graph  # TensorFlow loads here, after its threads are set
     head = manifest.get("head", {})
     pooling = head.get("pooling", "cls")  # models saved before bertr had mean pooling used [CLS]
     model = classifier_graph(config, task.n_outputs, task.activation, head.get("dropout"), pooling=pooling)

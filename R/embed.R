@@ -1,0 +1,75 @@
+#' Embed texts as vectors
+#'
+#' One numeric vector per text: the text summary a BERT classifier head reads. From a pretrained model
+#' (no fine-tuning), these are general-purpose sentence embeddings, e.g. for similarity search, clustering or
+#' another model's features; from a model fitted by [bert_train()], they are its fine-tuned summaries. Texts
+#' are run in length-sorted batches and come back in input order.
+#'
+#' @param x A character vector of texts; or a `bert_classifier` from [bert_train()], whose fine-tuned
+#'   encoder and pooling are used on `newdata`.
+#' @param newdata With a fitted `x`: a data.frame with the text column(s) used in training, or a character
+#'   vector of texts.
+#' @param pretrained With texts: `NULL` for the embedded all-MiniLM-L6-v2, or a BERT model directory.
+#' @param pooling With texts: `"mean"` (mean of the token states) or `"cls"` (the `[CLS]` state through the
+#'   pretrained pooler); `NULL` follows the model (`"mean"` for the embedded one).
+#' @param seq_len With texts: tokens per text; longer texts are truncated.
+#' @param text_pair With texts: optional second texts, one per text.
+#' @param normalize Scale every vector to unit length (then a dot product is the cosine similarity; with the
+#'   embedded model and mean pooling these are all-MiniLM-L6-v2's sentence embeddings).
+#' @param batch_size Texts per batch (`NULL`: 32 for texts, twice the training batch size for a fitted model).
+#' @param verbose Show a progress bar when tokenizing or embedding takes more than a few seconds.
+#' @param ... Unused.
+#' @return A numeric matrix with one row per text (named by the texts' names, if any) and one column per
+#'   hidden unit (384 for the embedded model).
+#' @examples
+#' \dontrun{
+#' e <- bert_embed(c("I love this tea", "Great coffee", "Not for me"), normalize = TRUE)
+#' e %*% t(e)                                  # cosine similarities
+#' fit <- bert_train(training_data, "review", "score")
+#' bert_embed(fit, testing_data)               # the fine-tuned summaries
+#' }
+#' @export
+bert_embed <- function(x, ...) UseMethod("bert_embed")
+
+#' @rdname bert_embed
+#' @export
+bert_embed.default <- function(x, pretrained = NULL, pooling = NULL, seq_len = 128L, text_pair = NULL,
+                               normalize = FALSE, batch_size = NULL, verbose = interactive(), ...) {
+  texts <- as_texts(x, "`x`")
+  if (!is.null(text_pair)) {
+    text_pair <- as_texts(text_pair, "`text_pair`")
+    if (length(text_pair) != length(texts)) abort("`text_pair` must have one text per element of `x`.")
+    text_pair <- as.list(text_pair)
+  }
+  if (!is.null(pooling) && !(is.character(pooling) && length(pooling) == 1 && !is.na(pooling))) {
+    abort("`pooling` must be \"cls\", \"mean\" or NULL (the pretrained model's own).")
+  }
+  normalize <- flag(normalize, "normalize")
+  if (!is.null(pretrained)) pretrained <- path.expand(as.character(pretrained))
+  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
+  vectors <- call_core(bertr_core()$embed(as.list(texts), pretrained = pretrained, pooling = pooling,
+                                          seq_len = whole_number(seq_len, "seq_len"),
+                                          batch_size = if (is.null(batch_size)) 32L else whole_number(batch_size, "batch_size"),
+                                          pairs = text_pair, normalize = normalize, report = reporter))
+  embedding_matrix(vectors, names(x))
+}
+
+#' @rdname bert_embed
+#' @export
+bert_embed.bert_classifier <- function(x, newdata, normalize = FALSE, batch_size = NULL, verbose = interactive(),
+                                       ...) {
+  input <- newdata_input(x, newdata)
+  py <- live_py(x)
+  normalize <- flag(normalize, "normalize")
+  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
+  vectors <- call_core(py$embed(input$texts, pairs = input$pairs, normalize = normalize,
+                                batch_size = if (is.null(batch_size)) NULL else whole_number(batch_size, "batch_size"),
+                                report = reporter))
+  embedding_matrix(vectors, if (is.character(newdata)) names(newdata) else NULL)
+}
+
+embedding_matrix <- function(vectors, row_names) {
+  vectors <- matrix(as.numeric(vectors), nrow = nrow(vectors), ncol = ncol(vectors))
+  if (!is.null(row_names)) rownames(vectors) <- row_names
+  vectors
+}

@@ -1,0 +1,77 @@
+"""Text embeddings: one vector per text from a pretrained BERT, or from a fine-tuned classifier's encoder.
+
+The vector is the same text summary a classifier head sees (``pooling``): the mean of the last layer's token
+states over the real tokens (sentence-transformers' pooling; the embedded all-MiniLM-L6-v2's own), or the
+[CLS] state through BERT's pooler. Texts run through the same length-sorted, token-packed batches as
+prediction, and come back in input order.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import runtime
+from .checkpoints import POOLINGS, load_pretrained
+from .errors import BertrError
+from .inputs import check_positive_int, check_texts
+
+ProgressFn = Callable[[dict], None] | None
+
+
+def _check(pooling: str | None, normalize: bool) -> None:
+    if pooling is not None and pooling not in POOLINGS:
+        raise BertrError(f"pooling must be {' or '.join(repr(p) for p in POOLINGS)} (or left unset for the model's "
+                         f"own), not {pooling!r}")
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise BertrError(f"normalize must be TRUE or FALSE, not {normalize!r}")
+
+
+def _finish(vectors: np.ndarray, normalize: bool) -> np.ndarray:
+    vectors = vectors.astype(np.float32, copy=False)
+    if normalize:
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors
+
+
+def embed(texts: Sequence[str], pretrained: str | None = None, pooling: str | None = None, seq_len: int = 128,
+          batch_size: int = 32, pairs: Sequence[str] | None = None, normalize: bool = False,
+          do_lower_case: bool | None = None, threads: int | None = None, report: ProgressFn = None) -> np.ndarray:
+    """Embeddings (n, hidden) of ``texts`` from a pretrained BERT (``None``: the embedded all-MiniLM-L6-v2),
+    without fine-tuning. ``pooling`` ``None`` follows the model (mean for the embedded one; with
+    ``normalize=True`` its vectors are sentence-transformers' all-MiniLM-L6-v2 sentence embeddings)."""
+    from .tokenization import WordPieceTokenizer
+
+    _check(pooling, normalize)
+    texts = check_texts(texts)
+    if pairs is not None:
+        pairs = check_texts(pairs, "the paired text")
+        if len(pairs) != len(texts):
+            raise BertrError(f"got {len(texts)} texts but {len(pairs)} paired texts")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    runtime.configure_threads(threads)  # before TensorFlow is first imported (below), with its start-up quiet
+    from .model import embedding_graph
+    from .training import predict_batches
+
+    model = load_pretrained(pretrained, do_lower_case)
+    seq_len = check_positive_int(seq_len, "seq_len", 8, model.config.max_position_embeddings)
+    encoded = WordPieceTokenizer(model.vocab_path, model.do_lower_case).encode(texts, seq_len, pairs, report=report)
+    network = embedding_graph(model, pooling or model.pooling)
+    return _finish(predict_batches(network, encoded, batch_size, report), normalize)
+
+
+def embed_fitted(classifier, texts: Sequence[str], pairs: Sequence[str] | None = None, normalize: bool = False,
+                 batch_size: int | None = None, report: ProgressFn = None) -> np.ndarray:
+    """Embeddings (n, hidden) of ``texts`` from a fitted classifier: its fine-tuned encoder and pooling, i.e.
+    the vector its output layer reads."""
+    import tf_keras
+
+    from .model import summary_layer
+    from .training import predict_batches
+
+    _check(None, normalize)
+    encoded = classifier.encode(texts, pairs, report)  # checks that it is fitted, the texts and the pairs
+    model = classifier.model_
+    network = tf_keras.Model(model.inputs, summary_layer(model).output, name="bert_embedding")
+    size = check_positive_int(batch_size, "batch_size") if batch_size is not None else classifier.batch_size * 2
+    return _finish(predict_batches(network, encoded, size, report), normalize)
