@@ -81,7 +81,7 @@
 #' }
 #' @export
 bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrained = NULL,
-                       seq_len = 128L, epochs = 2L, batch_size = 32L, learning_rate = 5e-5,
+                       seq_len = 128L, epochs = 2L, batch_size = 32L, learning_rate = 1e-4,
                        validation_split = 0.1, seed = 1L, verbose = TRUE, class_weight = NULL,
                        sample_weight = NULL, na_action = c("fail", "drop"), nrows = NULL,
                        warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL, pooling = NULL,

@@ -53,7 +53,7 @@ class BertClassifier:
         seq_len: int = 128,
         batch_size: int = 32,
         epochs: int = 2,
-        learning_rate: float = 5e-5,
+        learning_rate: float = 1e-4,
         warmup_proportion: float = 0.1,
         weight_decay: float = 0.01,
         validation_split: float = 0.1,
