@@ -10,6 +10,6 @@ demo: setup
 test:
 	bash tools/test.sh
 
-# Not part of the tests: the speed benchmark (about 25 min; run it on an otherwise idle machine).
+# Not part of the tests: the speed benchmark (about 20 min; run it on an otherwise idle machine).
 bench: setup
 	Rscript bench/run.R

@@ -1,5 +1,5 @@
 # bertr's speed benchmark (issue 5): `make bench`, or `Rscript bench/run.R [result.json]`.
-# Runs each part in its own R process, one after the other (about 25 min on a 2-core machine; run it on an
+# Runs each part in its own R process, one after the other (about 20 min on a 2-core machine; run it on an
 # otherwise idle machine), prints the combined figures as JSON and writes them to bench/result.json.
 # Parts: peak (TensorFlow's float32 matmul peak), tokenize (a), recipe and bertr (b, c, d, e).
 args <- commandArgs(trailingOnly = TRUE)
