@@ -41,15 +41,12 @@ bert_embed.default <- function(x, pretrained = NULL, pooling = NULL, seq_len = 1
     if (length(text_pair) != length(texts)) abort("`text_pair` must have one text per element of `x`.")
     text_pair <- as.list(text_pair)
   }
-  if (!is.null(pooling) && !(is.character(pooling) && length(pooling) == 1 && !is.na(pooling))) {
-    abort("`pooling` must be \"cls\", \"mean\" or NULL (the pretrained model's own).")
-  }
   normalize <- flag(normalize, "normalize")
   if (!is.null(pretrained)) pretrained <- path.expand(as.character(pretrained))
   reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
-  vectors <- call_core(bertr_core()$embed(as.list(texts), pretrained = pretrained, pooling = pooling,
-                                          seq_len = whole_number(seq_len, "seq_len"),
-                                          batch_size = if (is.null(batch_size)) 32L else whole_number(batch_size, "batch_size"),
+  batch_size <- if (is.null(batch_size)) 32L else whole_number(batch_size, "batch_size")
+  vectors <- call_core(bertr_core()$embed(as.list(texts), pretrained = pretrained, pooling = pooling_arg(pooling),
+                                          seq_len = whole_number(seq_len, "seq_len"), batch_size = batch_size,
                                           pairs = text_pair, normalize = normalize, report = reporter))
   embedding_matrix(vectors, names(x))
 }

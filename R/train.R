@@ -85,7 +85,8 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
                        validation_split = 0.1, seed = 1L, verbose = TRUE, class_weight = NULL,
                        sample_weight = NULL, na_action = c("fail", "drop"), nrows = NULL,
                        warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL, pooling = NULL,
-                       threads = NULL, early_stopping = NULL, checkpoint_dir = NULL, checkpoint_every = NULL, resume = TRUE) {
+                       threads = NULL, early_stopping = NULL, checkpoint_dir = NULL, checkpoint_every = NULL,
+                       resume = TRUE) {
   call <- match.call()
   na_action <- match.arg(na_action)
   spec <- training_spec(data, if (missing(text)) NULL else text, if (missing(label)) NULL else label,
@@ -104,9 +105,6 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
     weights <- as.list(as.numeric(weights))
   }
   if (!is.null(task) && !(is.character(task) && length(task) == 1)) abort("`task` must be one string.")
-  if (!is.null(pooling) && !(is.character(pooling) && length(pooling) == 1 && !is.na(pooling))) {
-    abort("`pooling` must be \"cls\", \"mean\" or NULL (the pretrained model's own).")
-  }
   settings <- list(
     seq_len = whole_number(seq_len, "seq_len"), epochs = whole_number(epochs, "epochs"),
     batch_size = whole_number(batch_size, "batch_size"), learning_rate = number(learning_rate, "learning_rate"),
@@ -118,7 +116,7 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
   bertr <- bertr_core()
   py <- call_core(do.call(bertr$BertClassifier, c(settings, list(
     pretrained = pretrained, task = task,
-    dropout = if (is.null(dropout)) NULL else number(dropout, "dropout"), pooling = pooling,
+    dropout = if (is.null(dropout)) NULL else number(dropout, "dropout"), pooling = pooling_arg(pooling),
     threads = if (is.null(threads)) NULL else whole_number(threads, "threads"),
     early_stopping = early_stopping_arg(early_stopping)
   ))))

@@ -82,3 +82,11 @@ flag <- function(value, name) {
   if (!is.logical(value) || length(value) != 1 || is.na(value)) abort("`", name, "` must be TRUE or FALSE.")
   value
 }
+
+# `pooling` for the core: NULL (the pretrained model's own) or one string, which the core checks.
+pooling_arg <- function(pooling) {
+  if (!is.null(pooling) && !(is.character(pooling) && length(pooling) == 1 && !is.na(pooling))) {
+    abort("`pooling` must be \"cls\", \"mean\" or NULL (the pretrained model's own).")
+  }
+  pooling
+}

@@ -22,8 +22,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BertClassifier", "BertConfig", "BertrError", "Encoded", "Pretrained", "WordPieceTokenizer",
-    "detect_layout", "embed", "embedded_model_dir", "load_model", "load_pretrained", "runtime", "save_model", "tokenizer",
-    "__version__",
+    "detect_layout", "embed", "embedded_model_dir", "load_model", "load_pretrained", "runtime", "save_model",
+    "tokenizer", "__version__",
 ]
 
 

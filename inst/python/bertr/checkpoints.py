@@ -95,9 +95,6 @@ class BertConfig:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-POOLINGS = ("cls", "mean")  # how a classifier summarises a text's token states (see bertr.model)
-
-
 @dataclass
 class Pretrained:
     """A pretrained BERT read from disk: architecture, weights (Google names) and vocabulary."""
@@ -109,7 +106,7 @@ class Pretrained:
     weights: dict[str, np.ndarray] = field(repr=False)
     vocab_path: Path
     do_lower_case: bool
-    pooling: str = "cls"  # how the model was trained to summarise a text: "cls" or "mean" (see detect_pooling)
+    pooling: str = "cls"  # how the model was trained to summarise a text (inputs.POOLINGS; see detect_pooling)
 
     @property
     def has_pooler(self) -> bool:

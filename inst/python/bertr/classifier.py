@@ -12,9 +12,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import runtime
-from .checkpoints import POOLINGS, Pretrained, load_pretrained
+from .checkpoints import Pretrained, load_pretrained
 from .errors import BertrError
-from .inputs import check_fraction, check_positive_int, check_sample_weight, check_texts, class_weights, is_missing
+from .inputs import (check_fraction, check_pooling, check_positive_int, check_sample_weight, check_texts, class_weights,
+                     is_missing)
 from .tasks import Task, make_task
 from .tokenization import Encoded, WordPieceTokenizer
 
@@ -107,9 +108,7 @@ class BertClassifier:
             self.dropout = check_fraction(self.dropout, "dropout", 0, 1)
         if self.weight_decay < 0:
             raise BertrError(f"weight_decay must be >= 0, not {self.weight_decay!r}")
-        if self.pooling is not None and self.pooling not in POOLINGS:
-            raise BertrError(f"pooling must be {' or '.join(repr(p) for p in POOLINGS)} (or left unset for the "
-                             f"model's own), not {self.pooling!r}")
+        self.pooling = check_pooling(self.pooling)
 
     # fitting ----------------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], y: Sequence[Any], classes: Sequence[Any] | None = None,

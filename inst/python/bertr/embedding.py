@@ -12,17 +12,15 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import runtime
-from .checkpoints import POOLINGS, load_pretrained
+from .checkpoints import load_pretrained
 from .errors import BertrError
-from .inputs import check_positive_int, check_texts
+from .inputs import check_pooling, check_positive_int, check_texts
 
 ProgressFn = Callable[[dict], None] | None
 
 
 def _check(pooling: str | None, normalize: bool) -> None:
-    if pooling is not None and pooling not in POOLINGS:
-        raise BertrError(f"pooling must be {' or '.join(repr(p) for p in POOLINGS)} (or left unset for the model's "
-                         f"own), not {pooling!r}")
+    check_pooling(pooling)
     if not isinstance(normalize, (bool, np.bool_)):
         raise BertrError(f"normalize must be TRUE or FALSE, not {normalize!r}")
 

@@ -7,6 +7,16 @@ import numpy as np
 
 from .errors import BertrError
 
+POOLINGS = ("cls", "mean")  # how a classifier summarises a text's token states (see bertr.model)
+
+
+def check_pooling(pooling: Any, allow_none: bool = True) -> str | None:
+    """``pooling`` if it is one bertr knows (``None``, the model's own, where allowed), else a clear error."""
+    if (pooling is None and allow_none) or pooling in POOLINGS:
+        return pooling
+    unset = " (or left unset for the model's own)" if allow_none else ""
+    raise BertrError(f"pooling must be {' or '.join(repr(p) for p in POOLINGS)}{unset}, not {pooling!r}")
+
 
 def _rows(indices: Sequence[int], limit: int = 5) -> str:
     shown = ", ".join(str(i + 1) for i in indices[:limit])

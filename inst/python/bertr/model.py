@@ -20,7 +20,8 @@ from keras_bert.layers import Extract
 import keras_transformer.transformer
 from keras_multi_head import MultiHeadAttention
 
-from .checkpoints import POOLINGS, BertConfig, Pretrained
+from .checkpoints import BertConfig, Pretrained
+from .inputs import check_pooling
 
 OUTPUT_LAYER = "Output"
 POOLER_LAYER = "NSP-Dense"  # the article's name for the pooled [CLS] layer
@@ -203,7 +204,7 @@ def classifier_graph(config: BertConfig, n_outputs: int, activation: str = "sigm
     dropout -> new Dense head. The summary is ``"cls"``: the [CLS] state through the pooler (``NSP-Dense``,
     tanh; the article's and BERT's own), or ``"mean"``: the mean of the token states (:class:`MeanPool`).
     New layers are initialised with a truncated normal (stddev 0.02), as in the article and BERT itself."""
-    _check_pooling(pooling)
+    check_pooling(pooling, allow_none=False)
     encoder = build_encoder(config, seq_len=seq_len, dropout_rate=dropout_rate)
     rate = config.hidden_dropout_prob if dropout_rate is None else dropout_rate
     pooled = _summary(config, encoder, pooling)
@@ -214,13 +215,6 @@ def classifier_graph(config: BertConfig, n_outputs: int, activation: str = "sigm
         kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
     )(pooled)
     return tf_keras.Model(inputs=encoder.inputs, outputs=output, name="bert_classifier")
-
-
-def _check_pooling(pooling: str) -> None:
-    if pooling not in POOLINGS:
-        from .errors import BertrError
-
-        raise BertrError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
 
 
 def _summary(config: BertConfig, encoder, pooling: str):
@@ -245,7 +239,7 @@ def embedding_graph(pretrained: Pretrained, pooling: str = "cls"):
     needs the checkpoint's pretrained pooler (a random one would give meaningless vectors)."""
     from .errors import BertrError
 
-    _check_pooling(pooling)
+    check_pooling(pooling, allow_none=False)
     if pooling == "cls" and not pretrained.has_pooler:
         raise BertrError(f"the pretrained model '{pretrained.name}' has no pooler weights, so it has no [CLS] "
                          "embedding; use pooling = 'mean'")
