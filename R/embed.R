@@ -36,11 +36,7 @@ bert_embed <- function(x, ...) UseMethod("bert_embed")
 bert_embed.default <- function(x, pretrained = NULL, pooling = NULL, seq_len = 128L, text_pair = NULL,
                                normalize = FALSE, batch_size = NULL, verbose = interactive(), ...) {
   texts <- as_texts(x, "`x`")
-  if (!is.null(text_pair)) {
-    text_pair <- as_texts(text_pair, "`text_pair`")
-    if (length(text_pair) != length(texts)) abort("`text_pair` must have one text per element of `x`.")
-    text_pair <- as.list(text_pair)
-  }
+  text_pair <- pair_texts(text_pair, length(texts), "`x`")
   normalize <- flag(normalize, "normalize")
   if (!is.null(pretrained)) pretrained <- path.expand(as.character(pretrained))
   reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
@@ -65,8 +61,7 @@ bert_embed.bert_classifier <- function(x, newdata, normalize = FALSE, batch_size
   embedding_matrix(vectors, if (is.character(newdata)) names(newdata) else NULL)
 }
 
-embedding_matrix <- function(vectors, row_names) {
-  vectors <- matrix(as.numeric(vectors), nrow = nrow(vectors), ncol = ncol(vectors))
+embedding_matrix <- function(vectors, row_names) {  # reticulate already gives a double matrix
   if (!is.null(row_names)) rownames(vectors) <- row_names
   vectors
 }

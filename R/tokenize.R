@@ -19,11 +19,7 @@
 bert_tokenize <- function(texts, pretrained = NULL, seq_len = 128L, text_pair = NULL, verbose = interactive()) {
   texts <- as_texts(texts, "`texts`")
   seq_len <- whole_number(seq_len, "seq_len")
-  if (!is.null(text_pair)) {
-    text_pair <- as_texts(text_pair, "`text_pair`")
-    if (length(text_pair) != length(texts)) abort("`text_pair` must have one text per element of `texts`.")
-    text_pair <- as.list(text_pair)
-  }
+  text_pair <- pair_texts(text_pair, length(texts), "`texts`")
   if (!is.null(pretrained)) pretrained <- path.expand(as.character(pretrained))
   bertr <- bertr_core()
   tokenizer <- call_core(bertr$tokenizer(pretrained))

@@ -90,3 +90,11 @@ pooling_arg <- function(pooling) {
   }
   pooling
 }
+
+# Optional second texts as a list for the core: NULL, or one valid text per first text (`of` names those).
+pair_texts <- function(text_pair, n, of) {
+  if (is.null(text_pair)) return(NULL)
+  text_pair <- as_texts(text_pair, "`text_pair`")
+  if (length(text_pair) != n) abort("`text_pair` must have one text per element of ", of, ".")
+  as.list(text_pair)
+}

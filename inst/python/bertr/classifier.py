@@ -162,7 +162,6 @@ class BertClassifier:
         validation = (_take(encoded, val_idx), target[val_idx]) if len(val_idx) else None
 
         runtime.set_seed(self.seed)
-        self.pooling_ = self.pooling or pretrained.pooling
         model = self._compile(pretrained, task, n_train=len(train_idx))
         early = self._early_stopping(task)
         checkpointer = None
@@ -253,8 +252,9 @@ class BertClassifier:
         from .model import build_classifier
         from .optim import AdamWarmup, calc_train_steps
 
+        self.pooling_ = self.pooling or pretrained.pooling
         model = build_classifier(pretrained, n_outputs=task.n_outputs, activation=task.activation,
-                                 dropout_rate=self.dropout, pooling=self.pooling or pretrained.pooling)
+                                 dropout_rate=self.dropout, pooling=self.pooling_)
         total, warmup = calc_train_steps(n_train, self.batch_size, self.epochs, self.warmup_proportion)
         optimizer = AdamWarmup(decay_steps=total, warmup_steps=warmup, learning_rate=self.learning_rate,
                                weight_decay=self.weight_decay)

@@ -7,6 +7,7 @@ prediction, and come back in input order.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Callable, Sequence
 
 import numpy as np
@@ -17,6 +18,7 @@ from .errors import BertrError
 from .inputs import check_pooling, check_positive_int, check_texts
 
 ProgressFn = Callable[[dict], None] | None
+_summary_models: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # classifier network -> its summary part
 
 
 def _check(pooling: str | None, normalize: bool) -> None:
@@ -58,18 +60,28 @@ def embed(texts: Sequence[str], pretrained: str | None = None, pooling: str | No
     return _finish(predict_batches(network, encoded, batch_size, report), normalize)
 
 
+def _summary_model(model):
+    """The part of a classifier network that ends at its text summary, kept per network, so that repeated
+    calls reuse one model and its traced inference function instead of building and tracing anew."""
+    network = _summary_models.get(model)
+    if network is None:
+        import tf_keras
+
+        from .model import summary_layer
+
+        network = tf_keras.Model(model.inputs, summary_layer(model).output, name="bert_embedding")
+        _summary_models[model] = network
+    return network
+
+
 def embed_fitted(classifier, texts: Sequence[str], pairs: Sequence[str] | None = None, normalize: bool = False,
                  batch_size: int | None = None, report: ProgressFn = None) -> np.ndarray:
     """Embeddings (n, hidden) of ``texts`` from a fitted classifier: its fine-tuned encoder and pooling, i.e.
     the vector its output layer reads."""
-    import tf_keras
-
-    from .model import summary_layer
     from .training import predict_batches
 
     _check(None, normalize)
     encoded = classifier.encode(texts, pairs, report)  # checks that it is fitted, the texts and the pairs
-    model = classifier.model_
-    network = tf_keras.Model(model.inputs, summary_layer(model).output, name="bert_embedding")
+    network = _summary_model(classifier.model_)
     size = check_positive_int(batch_size, "batch_size") if batch_size is not None else classifier.batch_size * 2
     return _finish(predict_batches(network, encoded, size, report), normalize)

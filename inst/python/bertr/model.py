@@ -193,9 +193,13 @@ def build_classifier(
     model = classifier_graph(pretrained.config, n_outputs, activation, dropout_rate, seq_len, pooling)
     set_encoder_weights(model, pretrained)
     if pooling == "cls" and pretrained.has_pooler:
-        model.get_layer(POOLER_LAYER).set_weights([pretrained.weights["bert/pooler/dense/kernel"],
-                                                   pretrained.weights["bert/pooler/dense/bias"]])
+        _set_pooler_weights(model, pretrained)
     return model
+
+
+def _set_pooler_weights(model, pretrained: Pretrained) -> None:
+    model.get_layer(POOLER_LAYER).set_weights([pretrained.weights["bert/pooler/dense/kernel"],
+                                               pretrained.weights["bert/pooler/dense/bias"]])
 
 
 def classifier_graph(config: BertConfig, n_outputs: int, activation: str = "sigmoid",
@@ -247,8 +251,7 @@ def embedding_graph(pretrained: Pretrained, pooling: str = "cls"):
     model = tf_keras.Model(encoder.inputs, _summary(pretrained.config, encoder, pooling), name="bert_embedding")
     set_encoder_weights(model, pretrained)
     if pooling == "cls":
-        model.get_layer(POOLER_LAYER).set_weights([pretrained.weights["bert/pooler/dense/kernel"],
-                                                   pretrained.weights["bert/pooler/dense/bias"]])
+        _set_pooler_weights(model, pretrained)
     return model
 
 

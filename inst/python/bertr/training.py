@@ -277,8 +277,11 @@ class Trainer:
         self.steps_per_epoch = -(-len(self.lengths) // batch_size)
         self.state = TrainState()
         self.best_weights: dict[str, np.ndarray] | None = None
-        if early_stopping is not None and early_stopping.monitor not in self._history_metrics():
-            raise BertrError(self._unknown_monitor(self._history_metrics()))
+        if early_stopping is not None:
+            known = self._history_metrics()
+            if early_stopping.monitor not in known:
+                raise BertrError(f"early stopping monitors '{early_stopping.monitor}', which training does not "
+                                 f"report; choose one of {', '.join(known)}")
 
     def _history_metrics(self) -> list[str]:
         """The metric columns each epoch's history row will have (known before training, so that a monitor
@@ -289,10 +292,6 @@ class Trainer:
             outputs = np.full((len(target), self.model.output_shape[-1]), 0.5, np.float32)
             names += [f"val_{k}" for k in self.score(target, outputs)]
         return names
-
-    def _unknown_monitor(self, known: list[str]) -> str:
-        return (f"early stopping monitors '{self.early_stopping.monitor}', which training does not report; "
-                f"choose one of {', '.join(known)}")
 
     @property
     def finished(self) -> bool:
@@ -364,9 +363,7 @@ class Trainer:
         state.history.append(row)
         best = False
         if self.early_stopping is not None:
-            value = row.get(self.early_stopping.monitor)
-            if value is None:
-                raise BertrError(self._unknown_monitor([k for k in row if k not in ("epoch", "step", "seconds")]))
+            value = row[self.early_stopping.monitor]  # a column the constructor checked exists
             if self.early_stopping.improved(value, state.best_value):
                 state.best_epoch, state.best_value, state.wait = state.epoch + 1, float(value), 0
                 best = True
