@@ -49,7 +49,7 @@ handle_missing <- function(data, columns, na_action) {
   for (column in columns) {
     values <- data[[column]]
     missing <- missing | is.na(values)
-    if (is.character(values) || is.factor(values)) missing <- missing | !nzchar(trimws(as.character(values)))
+    if (is.character(values) || is.factor(values)) missing <- missing | is_blank(as.character(values))
   }
   if (!any(missing) || na_action == "fail") return(data)
   rows <- which(missing)
@@ -89,12 +89,40 @@ label_input <- function(data, label) {
     return(list(values = as.list(as.character(x)), classes = list("FALSE", "TRUE"), names = NULL,
                 type = "logical"))
   }
-  if (is.numeric(x)) return(list(values = as.list(as.numeric(x)), classes = NULL, names = NULL, type = "numeric"))
+  if (is.numeric(x)) {
+    infinite <- which(!is_float32(x))
+    if (length(infinite)) {
+      abort("Column '", label, "' (the label) must hold finite numbers", float32_note(x[infinite]), ", but row(s) ",
+            format_rows(infinite), " hold ", format(x[infinite[1]]), ".")
+    }
+    return(list(values = as.list(as.numeric(x)), classes = NULL, names = NULL, type = "numeric"))
+  }
   if (is.character(x)) {
     x <- enc2utf8(x)
     return(list(values = as.list(x), classes = NULL, names = NULL, type = "character"))
   }
   abort("Column '", label, "' (the label) has unsupported type ", type, ".")
+}
+
+# Training computes in float32: finite doubles beyond its range become Inf there, so they count as non-finite.
+float32_max <- 3.4028234663852886e38
+is_float32 <- function(x) is.finite(x) & abs(x) <= float32_max
+float32_note <- function(bad) if (any(is.finite(bad))) " (at most 3.4e+38 in size: training uses float32)" else ""
+
+# Per-row weights from the column `column`: finite numbers >= 0, as a list for the core.
+weight_column <- function(data, column) {
+  check_column_name(data, column, "sample_weight")
+  x <- data[[column]]
+  what <- paste0("Column '", column, "' (the sample_weight)")
+  if (!is.numeric(x)) abort(what, " must be numeric, not ", class(x)[1], ".")
+  missing <- which(is.na(x) & !is.nan(x))
+  if (length(missing)) abort(what, " is missing (NA) in row(s) ", format_rows(missing), ".")
+  bad <- which(!is_float32(x) | x < 0)
+  if (length(bad)) {
+    abort(what, " must hold finite numbers >= 0", float32_note(x[bad]), ", but row(s) ", format_rows(bad), " hold ",
+          format(x[bad[1]]), ".")
+  }
+  as.list(as.numeric(x))
 }
 
 class_weight_arg <- function(class_weight) {

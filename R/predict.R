@@ -13,7 +13,8 @@
 #' @param batch_size Rows per prediction batch (`NULL`: twice the training batch size).
 #' @param verbose Show a progress bar when tokenizing or predicting takes more than a few seconds.
 #' @param ... Unused.
-#' @return A vector, factor or matrix with one element (row) per row of `newdata`, in its order.
+#' @return A vector, factor or matrix with one element (row) per row of `newdata`, in its order; for no rows,
+#'   one of length 0 (or with 0 rows) of the same type, levels and column names.
 #' @export
 predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), batch_size = NULL,
                                     verbose = interactive(), ...) {
@@ -52,7 +53,8 @@ predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), 
 #' @param verbose Show a progress bar when tokenizing or predicting takes more than a few seconds.
 #' @return A one-row data.frame: `n` and the task's metrics: `loss`, `accuracy` and `auc` (ROC AUC; for
 #'   multiclass the macro one-vs-rest mean, with `macro_f1`; for multilabel the mean over labels) for
-#'   classification; `loss` (MSE), `rmse`, `mae` and `r2` for regression.
+#'   classification; `loss` (MSE), `rmse`, `mae` and `r2` for regression. For no rows: `n = 0` and `NaN`
+#'   metrics.
 #' @export
 bert_evaluate <- function(object, newdata, verbose = interactive()) {
   input <- newdata_input(object, newdata)
@@ -69,12 +71,10 @@ bert_evaluate <- function(object, newdata, verbose = interactive()) {
 newdata_input <- function(object, newdata) {
   if (!inherits(object, "bert_classifier")) abort("`object` must be a bert_classifier from bert_train().")
   if (is.data.frame(newdata)) {
-    if (nrow(newdata) == 0) abort("`newdata` has no rows.")
     pairs <- if (is.null(object$text_pair)) NULL else as.list(text_column(newdata, object$text_pair, "text_pair"))
     return(list(texts = as.list(text_column(newdata, object$text)), pairs = pairs))
   }
   if (is.character(newdata) || is.factor(newdata)) {
-    if (length(newdata) == 0) abort("`newdata` has no texts.")
     if (!is.null(object$text_pair)) {
       abort("This model reads text pairs: give `newdata` as a data.frame with columns '", object$text,
             "' and '", object$text_pair, "'.")

@@ -97,13 +97,7 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
   texts <- text_column(data, spec$text)
   pairs <- if (is.null(spec$text_pair)) NULL else as.list(text_column(data, spec$text_pair, "text_pair"))
   labels <- label_input(data, spec$label)
-  weights <- NULL
-  if (!is.null(sample_weight)) {
-    check_column_name(data, sample_weight, "sample_weight")
-    weights <- data[[sample_weight]]
-    if (!is.numeric(weights)) abort("Column '", sample_weight, "' (the sample_weight) must be numeric.")
-    weights <- as.list(as.numeric(weights))
-  }
+  weights <- if (is.null(sample_weight)) NULL else weight_column(data, sample_weight)
   if (!is.null(task) && !(is.character(task) && length(task) == 1)) abort("`task` must be one string.")
   settings <- list(
     seq_len = whole_number(seq_len, "seq_len"), epochs = whole_number(epochs, "epochs"),

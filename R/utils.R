@@ -42,8 +42,14 @@ as_texts <- function(x, what) {
     abort(what, " holds invalid UTF-8 in row(s) ", format_rows(invalid), "; re-encode it, e.g. with ",
           "iconv(x, from = \"latin1\", to = \"UTF-8\").")
   }
-  unname(enc2utf8(x)) # names would make as.list() a Python dict, whose items are the names, not the texts
+  x <- unname(enc2utf8(x)) # names would make as.list() a Python dict, whose items are the names, not the texts
+  blank <- which(is_blank(x))
+  if (length(blank)) abort(what, " is empty or only whitespace in row(s) ", format_rows(blank), ".")
+  x
 }
+
+# Empty or only (Unicode) whitespace, as the core's check (Python's str.strip()) sees it.
+is_blank <- function(x) grepl("(*UCP)^\\s*$", x, perl = TRUE)
 
 whole_number <- function(x, name) {
   if (!is.numeric(x) || length(x) != 1 || is.na(x) || x != round(x)) {

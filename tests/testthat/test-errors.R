@@ -8,6 +8,8 @@ test_that("bad inputs give bertr_errors that name the culprit", {
   with_na$review[c(3, 7)] <- NA
   blank <- df
   blank$review[5] <- "   "
+  unicode_blank <- df
+  unicode_blank$review[2] <- "\u00a0\u3000"  # no-break and ideographic spaces only
   na_label <- df
   na_label$score[4] <- NA
   numeric_text <- df
@@ -17,6 +19,12 @@ test_that("bad inputs give bertr_errors that name the culprit", {
   df$one <- "a"
   df$frac <- rep(c(0.2, 1.4), length.out = nrow(df))
   df$num <- rep(c(1, 5, 7), length.out = nrow(df))
+  df$stars <- rep(c(1, 5, Inf, 2), length.out = nrow(df))
+  df$huge <- rep(c(1, 1e300), length.out = nrow(df))
+  df$w_inf <- replace(rep(1, nrow(df)), 6, Inf)
+  df$w_na <- replace(rep(1, nrow(df)), 2, NA)
+  df$w_neg <- replace(rep(1, nrow(df)), 9, -1)
+  df$w_text <- "1"
   train <- function(...) bert_train(df, "review", "score", pretrained = dir, verbose = FALSE, ...)
 
   cases <- list(
@@ -25,7 +33,18 @@ test_that("bad inputs give bertr_errors that name the culprit", {
     list(quote(bert_train(df, "review", "score", text_pair = "produkt")), "Column 'produkt' \\(the text_pair\\)"),
     list(quote(bert_train(numeric_text, "review", "score")), "Column 'review' must hold text \\(character\\), not integer"),
     list(quote(bert_train(with_na, "review", "score")), "Column 'review' is missing \\(NA\\) in row\\(s\\) 3, 7"),
-    list(quote(bert_train(blank, "review", "score", pretrained = dir)), "empty or only whitespace in row\\(s\\) 5"),
+    list(quote(bert_train(blank, "review", "score", pretrained = dir)),
+         "Column 'review' is empty or only whitespace in row\\(s\\) 5"),
+    list(quote(bert_train(unicode_blank, "review", "score", pretrained = dir)),
+         "Column 'review' is empty or only whitespace in row\\(s\\) 2"),
+    list(quote(bert_train(df, "review", "stars", task = "regression", pretrained = dir)),
+         "Column 'stars' \\(the label\\) must hold finite numbers, but row\\(s\\) 3, 7, 11, 15, 19 hold Inf"),
+    list(quote(bert_train(df, "review", "huge", task = "regression", pretrained = dir)),
+         "Column 'huge' \\(the label\\) must hold finite numbers \\(at most 3.4e\\+38 .*row\\(s\\) 2, 4"),
+    list(quote(train(sample_weight = "w_inf")), "Column 'w_inf' \\(the sample_weight\\) must hold finite .* row\\(s\\) 6 hold Inf"),
+    list(quote(train(sample_weight = "w_na")), "Column 'w_na' \\(the sample_weight\\) is missing \\(NA\\) in row\\(s\\) 2"),
+    list(quote(train(sample_weight = "w_neg")), "Column 'w_neg' \\(the sample_weight\\) must hold finite numbers >= 0.* row\\(s\\) 9 hold -1"),
+    list(quote(train(sample_weight = "w_text")), "Column 'w_text' \\(the sample_weight\\) must be numeric, not character"),
     list(quote(bert_train(na_label, "review", "score")), "'score' \\(the label\\) is missing \\(NA\\) in row\\(s\\) 4"),
     list(quote(bert_train(df, "review", "one", pretrained = dir)), "only one class"),
     list(quote(bert_train(df, "review", "frac", task = "soft", pretrained = dir)), "\\[0, 1\\], but row 2 has 1.4"),
@@ -52,6 +71,33 @@ test_that("bad inputs give bertr_errors that name the culprit", {
   fit <- bert_train(df, "review", "score", pretrained = dir, seq_len = 16L, epochs = 1L, batch_size = 8L,
                     validation_split = 0, verbose = FALSE)
   expect_length(predict(fit, df), nrow(df))
+})
+
+test_that("a run whose loss becomes NaN or infinite stops with an error naming the step and the cause", {
+  df <- toy_reviews(1)
+  dir <- tiny_bert()
+  ckpt <- tempfile("ckpt-")
+  err <- expect_bertr_error(
+    bert_train(df, "review", "score", pretrained = dir, seq_len = 16L, epochs = 4L, batch_size = 8L,
+               validation_split = 0, learning_rate = 1e8, checkpoint_dir = ckpt, checkpoint_every = 1L,
+               verbose = FALSE),
+    "Training stopped at step [0-9]+ \\(epoch [0-9], batch [0-9] of 3\\): the loss became (NaN|Inf|-Inf)")
+  expect_match(conditionMessage(err), "The last finite loss was [-0-9.e+]+ at step [0-9]+")
+  expect_match(conditionMessage(err), "learning rate \\(up to [0-9.e+]+ so far\\).*lower learning_rate")
+  kept <- regmatches(conditionMessage(err), regexpr("step-[0-9]+", conditionMessage(err)))
+  expect_length(kept, 1) # the checkpoint written before the loss went bad is kept, and is the current one
+  expect_true(dir.exists(file.path(ckpt, kept)))
+  expect_equal(jsonlite::fromJSON(file.path(ckpt, "latest.json"))$checkpoint, kept)
+
+  df$w <- 3e38 # finite, but the weighted loss overflows float32 at once
+  err <- expect_bertr_error(
+    bert_train(df, "review", "score", pretrained = dir, seq_len = 16L, epochs = 1L, batch_size = 8L,
+               validation_split = 0, sample_weight = "w", verbose = FALSE),
+    "Training stopped at step 1 .*: the loss became Inf\\. No step had a finite loss\\.")
+  expect_match(conditionMessage(err), "row weights .* reach 3e\\+38")
+  # the session trains normally afterwards
+  expect_s3_class(bert_train(df, "review", "score", pretrained = dir, seq_len = 16L, epochs = 1L, batch_size = 8L,
+                             validation_split = 0, verbose = FALSE), "bert_classifier")
 })
 
 test_that("a factor text column is used as text", {

@@ -20,6 +20,9 @@ test_that("soft labels in [0, 1] train a sigmoid on the fraction", {
   expect_type(p, "double")
   expect_gt(auc_of(p, df$score[1:20] == "good"), 0.8)
   expect_equal(predict(fit, df[1:20, ], type = "class"), p >= 0.5)
+  # no rows in, no rows out, of the same types
+  expect_identical(predict(fit, df[0, ]), numeric(0))
+  expect_identical(predict(fit, df[0, ], type = "class"), logical(0))
 })
 
 test_that("factor labels with more than two levels are multi-class", {
@@ -40,6 +43,15 @@ test_that("factor labels with more than two levels are multi-class", {
   unseen <- df[1:3, ]
   unseen$grade <- factor(c("bad", "great", "good"))
   expect_bertr_error(bert_evaluate(fit, unseen), "not seen in training: great")
+  none <- predict(fit, df[0, ])
+  expect_true(is.matrix(none) && is.double(none))
+  expect_equal(dim(none), c(0L, 3L))
+  expect_equal(colnames(none), c("bad", "mixed", "good"))
+  expect_identical(predict(fit, character(0), type = "class"), factor(character(0), levels = c("bad", "mixed", "good")))
+  ev0 <- bert_evaluate(fit, df[0, ])
+  expect_equal(names(ev0), names(ev))
+  expect_equal(ev0$n, 0)
+  expect_true(all(is.na(unlist(ev0[-1]))))
 })
 
 test_that("several label columns are multi-label", {
@@ -53,6 +65,12 @@ test_that("several label columns are multi-label", {
   expect_equal(colnames(prob), c("positive", "drink"))
   expect_type(predict(fit, df[1:20, ], type = "class"), "logical")
   expect_gt(auc_of(prob[, "positive"], df$positive[1:20]), 0.75)
+  none <- predict(fit, df[0, ])
+  expect_equal(dim(none), c(0L, 2L))
+  expect_equal(colnames(none), c("positive", "drink"))
+  none_class <- predict(fit, df[0, ], type = "class")
+  expect_true(is.logical(none_class) && identical(dim(none_class), c(0L, 2L)))
+  expect_equal(bert_evaluate(fit, df[0, ])$n, 0)
 })
 
 test_that("task = 'regression' fits numbers on their own scale", {
@@ -64,6 +82,10 @@ test_that("task = 'regression' fits numbers on their own scale", {
   expect_type(pred, "double")
   expect_gt(mean(pred[1:10]) - mean(pred[11:20]), 1)
   expect_true(all(c("rmse", "mae", "r2") %in% names(bert_evaluate(fit, df[1:20, ]))))
+  expect_identical(predict(fit, df[0, ]), numeric(0))
+  ev0 <- bert_evaluate(fit, df[0, ])
+  expect_equal(ev0$n, 0)
+  expect_true(is.nan(ev0$rmse))
 })
 
 test_that("sentence pairs, the formula interface and CSV paths", {
@@ -79,6 +101,7 @@ test_that("sentence pairs, the formula interface and CSV paths", {
   expect_equal(fit_f$label, "score")
   fit_p <- tiny_fit(score ~ review + product, data = df, epochs = 1L)
   expect_equal(fit_p$text_pair, "product")
+  expect_identical(predict(fit_p, df[0, ]), numeric(0)) # pairs of nothing: nothing
 
   csv <- tempfile(fileext = ".csv")
   data.table::fwrite(df, csv)

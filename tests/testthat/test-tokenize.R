@@ -25,8 +25,19 @@ test_that("bert_tokenize uses the vocabulary of a given model dir", {
   expect_equal(vocab[x$token[1, 1:4] + 1L], c("[CLS]", "great", "coffee", "[SEP]"))
 })
 
+test_that("bert_tokenize and bert_embed of no texts give matrices with no rows", {
+  skip_if_no_bertr()
+  x <- bert_tokenize(character(0), seq_len = 12)
+  expect_identical(x$token, matrix(integer(0), 0, 12))
+  expect_identical(x$segment, matrix(integer(0), 0, 12))
+  e <- bert_embed(character(0), verbose = FALSE)
+  expect_true(is.matrix(e) && is.double(e))
+  expect_equal(dim(e), c(0L, 384L)) # the embedded model's width
+})
+
 test_that("bert_tokenize refuses missing texts in R terms", {
   skip_if_no_bertr()
   expect_bertr_error(bert_tokenize(c("a", NA, "b")), "missing \\(NA\\) in row\\(s\\) 2")
   expect_bertr_error(bert_tokenize(1:3), "must hold text")
+  expect_bertr_error(bert_tokenize(c("a", " \t")), "`texts` is empty or only whitespace in row\\(s\\) 2")
 })

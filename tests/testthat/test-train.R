@@ -35,6 +35,16 @@ test_that("bert_train fits a bert_classifier from a data.frame and predict retur
   expect_equal(ev$n, 20)
   expect_equal(ev$auc, auc, tolerance = 1e-6)
 
+  # no rows in, no rows out, of the same types (as R's own predict methods do)
+  expect_identical(predict(fit, new[0, ]), numeric(0))
+  expect_identical(predict(fit, character(0)), numeric(0))
+  expect_identical(predict(fit, new[0, ], type = "class"), factor(character(0), levels = c("bad", "good")))
+  ev0 <- bert_evaluate(fit, new[0, ])
+  expect_equal(names(ev0), names(ev))
+  expect_equal(ev0$n, 0)
+  expect_true(all(is.nan(unlist(ev0[-1]))))
+  expect_equal(dim(bert_embed(fit, new[0, ], verbose = FALSE)), c(0L, 16L))
+
   out <- capture.output(print(fit))
   expect_match(out[1], "binary classifier of 'score' from text 'review'")
   expect_true(any(grepl("probabilities are for 'good'", out)))
@@ -58,6 +68,7 @@ test_that("logical and 0/1 labels predict the probability of TRUE / 1", {
   fit <- bert_train(df, "review", "liked", pretrained = tiny_bert(), seq_len = 16L, epochs = 1L,
                     batch_size = 8L, validation_split = 0, verbose = FALSE)
   expect_equal(fit$levels, c("FALSE", "TRUE"))
+  expect_identical(predict(fit, df[0, ], type = "class"), logical(0))
   df$liked01 <- as.integer(df$liked)
   fit01 <- bert_train(df, "review", "liked01", pretrained = tiny_bert("google"), seq_len = 16L, epochs = 1L,
                       batch_size = 8L, validation_split = 0, verbose = FALSE)

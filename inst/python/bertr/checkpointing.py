@@ -136,6 +136,7 @@ class Checkpointer:
         if "best.safetensors" in manifest["files"]:  # verified to exist by load()
             trainer.best_weights = read_arrays(path / "best.safetensors", what)
         trainer.state = TrainState.from_dict(manifest["state"])
+        trainer.last_checkpoint = path
         trainer.state.resumed_at.append(trainer.state.step)
 
     # -- writing -----------------------------------------------------------------------------------

@@ -270,13 +270,13 @@ class BertClassifier:
                report: Callable[[dict], None] | None = None) -> Encoded:
         """Token and segment id matrices for ``texts`` with this model's vocabulary and seq_len."""
         self._check_fitted()
-        texts = check_texts(texts)
+        texts = check_texts(texts, allow_empty=True)
         if self.paired_ and pairs is None:
             raise BertrError("this model was trained on text pairs: give the paired texts too")
         if not self.paired_ and pairs is not None:
             raise BertrError("this model was trained on single texts, not pairs")
         if pairs is not None:
-            pairs = check_texts(pairs, "the paired text")
+            pairs = check_texts(pairs, "the paired text", allow_empty=True)
             if len(pairs) != len(texts):
                 raise BertrError(f"got {len(texts)} texts but {len(pairs)} paired texts")
         return self.tokenizer_.encode(texts, self.seq_len, pairs, report=report)
@@ -311,9 +311,9 @@ class BertClassifier:
 
     def evaluate(self, texts: Sequence[str], y: Sequence[Any], pairs: Sequence[str] | None = None,
                  batch_size: int | None = None, report: Callable[[dict], None] | None = None) -> dict[str, float]:
-        """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`)."""
+        """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`; all NaN for no texts)."""
         self._check_fitted()
-        texts = check_texts(texts)
+        texts = check_texts(texts, allow_empty=True)
         if self.task_.name in ("binary", "multiclass"):
             values = list(y)
             missing = [i for i, v in enumerate(values) if is_missing(v)]

@@ -43,9 +43,9 @@ def embed(texts: Sequence[str], pretrained: str | None = None, pooling: str | No
     from .tokenization import WordPieceTokenizer
 
     _check(pooling, normalize)
-    texts = check_texts(texts)
+    texts = check_texts(texts, allow_empty=True)
     if pairs is not None:
-        pairs = check_texts(pairs, "the paired text")
+        pairs = check_texts(pairs, "the paired text", allow_empty=True)
         if len(pairs) != len(texts):
             raise BertrError(f"got {len(texts)} texts but {len(pairs)} paired texts")
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -55,6 +55,8 @@ def embed(texts: Sequence[str], pretrained: str | None = None, pooling: str | No
 
     model = load_pretrained(pretrained, do_lower_case)
     seq_len = check_positive_int(seq_len, "seq_len", 8, model.config.max_position_embeddings)
+    if not texts:  # no texts, no vectors: every pooling gives hidden_size numbers per text
+        return np.zeros((0, model.config.hidden_size), np.float32)
     encoded = WordPieceTokenizer(model.vocab_path, model.do_lower_case).encode(texts, seq_len, pairs, report=report)
     network = embedding_graph(model, pooling or model.pooling)
     return _finish(predict_batches(network, encoded, batch_size, report), normalize)

@@ -28,15 +28,26 @@ def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
-def check_texts(texts: Any, what: str = "text") -> list[str]:
-    """A list of non-empty strings; errors name the first offending rows (1-based, as R users count)."""
+def format_number(value: Any) -> str:
+    """A number as R prints it: Inf, -Inf, NaN, 1e+08, 0.5."""
+    value = float(value)
+    if np.isnan(value):
+        return "NaN"
+    if np.isinf(value):
+        return "Inf" if value > 0 else "-Inf"
+    return f"{value:.4g}"
+
+
+def check_texts(texts: Any, what: str = "text", allow_empty: bool = False) -> list[str]:
+    """A list of non-empty strings; errors name the first offending rows (1-based, as R users count).
+    No texts at all is an error unless ``allow_empty`` (prediction of nothing gives nothing)."""
     if isinstance(texts, str):
         texts = [texts]
     try:
         texts = list(texts)
     except TypeError:
         raise BertrError(f"{what} must be a sequence of strings, not {type(texts).__name__}") from None
-    if not texts:
+    if not texts and not allow_empty:
         raise BertrError(f"{what} has no rows")
     not_str = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if not_str:
@@ -74,17 +85,24 @@ def check_fraction(value: Any, name: str, low: float, high: float, include_high:
     return value
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # training computes in float32: larger numbers become Inf
+
+
 def check_sample_weight(weight: Any, n: int) -> np.ndarray:
-    """Per-row loss weights: finite, non-negative numbers, one per row, not all zero."""
+    """Per-row loss weights: finite (also in float32), non-negative numbers, one per row, not all zero."""
     try:
-        weight = np.asarray(list(weight), dtype=np.float64)
+        weight = np.asarray([np.nan if is_missing(w) else w for w in weight], dtype=np.float64)
     except (TypeError, ValueError):
         raise BertrError("sample_weight must be numeric") from None
     if weight.shape != (n,):
         raise BertrError(f"sample_weight has {weight.size} values for {n} rows")
-    bad = np.flatnonzero(~np.isfinite(weight) | (weight < 0))
+    missing = np.flatnonzero(np.isnan(weight))
+    if len(missing):
+        raise BertrError(f"sample_weight is missing (NA) in row(s) {_rows(list(missing))}")
+    bad = np.flatnonzero(~np.isfinite(weight) | (weight < 0) | (np.abs(weight) > FLOAT32_MAX))
     if len(bad):
-        raise BertrError(f"sample_weight must be a finite number >= 0, but row {bad[0] + 1} has {weight[bad[0]]!r}")
+        raise BertrError(f"sample_weight must be a finite number >= 0 (at most {FLOAT32_MAX:.3g}), but row(s) "
+                         f"{_rows(list(bad))} hold {format_number(weight[bad[0]])}")
     if not weight.any():
         raise BertrError("sample_weight is 0 for every row")
     return weight

@@ -6,6 +6,7 @@ Jigsaw's ``target``), ``multiclass`` (softmax over K classes), ``multilabel`` (K
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from . import metrics
 from .errors import BertrError
-from .inputs import _rows, is_missing
+from .inputs import FLOAT32_MAX, _rows, format_number, is_missing
 
 TASKS = ("binary", "soft", "multiclass", "multilabel", "regression")
 
@@ -96,9 +97,22 @@ class Task:
         return self.probabilities(output)
 
     def metrics(self, target: np.ndarray, output: np.ndarray) -> dict[str, float]:
-        """Held-out metrics from encoded targets and raw model outputs."""
+        """Held-out metrics from encoded targets and raw model outputs; all NaN for no rows."""
         output = np.asarray(output, dtype=np.float64)
         target = np.asarray(target, dtype=np.float64)
+        if len(target) == 0:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # "Mean of empty slice"
+                width = 1 if self.name == "multiclass" else self.n_outputs  # multiclass targets: class indices
+                return {name: float("nan") for name in self._metrics(target.reshape(0, width),
+                                                                      output.reshape(0, self.n_outputs))}
+        return self._metrics(target, output)
+
+    def metric_names(self) -> list[str]:
+        """The names of :meth:`metrics`, e.g. ``["loss", "accuracy", "auc"]``."""
+        return list(self.metrics(np.zeros((0, 1)), np.zeros((0, self.n_outputs))))
+
+    def _metrics(self, target: np.ndarray, output: np.ndarray) -> dict[str, float]:
         if self.name in ("binary", "soft"):
             return metrics.binary_metrics(target[:, 0], output[:, 0])
         if self.name == "multiclass":
@@ -129,13 +143,20 @@ def make_task(y: Any, task: str | None = None, classes: Sequence[Any] | None = N
     if missing:
         raise BertrError(f"the label is missing (NA) in row(s) {_rows(missing)}")
     numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values)
+    if numeric:
+        _check_finite(values)
     if task == "regression":
         if not numeric:
             raise BertrError("task 'regression' needs a numeric label")
         if len(set(values)) < 2:
             raise BertrError("the label has only one value; regression needs variation")
         numbers = np.asarray(values, dtype=np.float64)
-        return Task("regression", center=float(numbers.mean()), scale=float(numbers.std()))
+        with np.errstate(over="ignore"):
+            center, scale = float(numbers.mean()), float(numbers.std())
+        if not (np.isfinite(center) and np.isfinite(scale) and scale > 0):
+            raise BertrError(f"the label's values (from {format_number(numbers.min())} to "
+                             f"{format_number(numbers.max())}) are too large to standardise; rescale them")
+        return Task("regression", center=center, scale=scale)
     if task == "soft" or (task is None and classes is None and numeric and _is_fraction(values)
                           and not set(values) <= {0, 1}):
         return _soft(values, numeric)
@@ -160,6 +181,14 @@ def make_task(y: Any, task: str | None = None, classes: Sequence[Any] | None = N
     if task == "binary":
         raise BertrError(f"task 'binary' needs 2 classes, but the label has {len(classes)}")
     return Task("multiclass", classes)
+
+
+def _check_finite(values: list) -> None:
+    """Numeric labels must be finite numbers, also in float32 (training's precision)."""
+    bad = [i for i, v in enumerate(values) if not np.isfinite(float(v)) or abs(float(v)) > FLOAT32_MAX]
+    if bad:
+        raise BertrError(f"the label must be a finite number, but row(s) {_rows(bad)} hold "
+                         f"{format_number(values[bad[0]])}")
 
 
 def _is_fraction(values: list) -> bool:

@@ -4,6 +4,7 @@ The loop is bertr's own (one compiled Keras train step per batch), so that it ca
 checkpoint mid-epoch and continue later from exactly the same batch with the same learning rate."""
 from __future__ import annotations
 
+import math
 import time
 import weakref
 from dataclasses import asdict, dataclass, field
@@ -16,6 +17,7 @@ from . import runtime  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow
 from .tokenization import Encoded
 
 from .errors import BertrError
+from .inputs import format_number
 
 ProgressFn = Optional[Callable[[dict], None]]
 ScoreFn = Optional[Callable[[np.ndarray, np.ndarray], dict]]
@@ -277,6 +279,7 @@ class Trainer:
         self.steps_per_epoch = -(-len(self.lengths) // batch_size)
         self.state = TrainState()
         self.best_weights: dict[str, np.ndarray] | None = None
+        self.last_checkpoint = None  # where the last checkpoint written (or resumed from) is
         if early_stopping is not None:
             known = self._history_metrics()
             if early_stopping.monitor not in known:
@@ -330,6 +333,9 @@ class Trainer:
             # oneDNN has no int32 kernels on CPUs without AVX-512: not the user's concern, so kept out of R.
             with runtime.quiet_native_stderr(i == start):
                 loss = float(step(*padded_batch(self.train, batch, self.lengths), self.target[batch], weight[batch]))
+            if not math.isfinite(loss):  # nothing after this step is kept: no history, no checkpoint
+                raise BertrError(self._diverged(state.step + 1, i + 1, len(batches), f"the loss became "
+                                                f"{format_number(loss)}", weight))
             state.loss_sum += loss * len(batch)
             state.loss_rows += len(batch)
             state.step += 1
@@ -349,8 +355,53 @@ class Trainer:
                             "eta": elapsed / (i + 1) * (len(batches) - i - 1), "global_step": state.step})
             if (self.checkpoint is not None and self.checkpoint_every and state.step % self.checkpoint_every == 0
                     and i + 1 < len(batches)):
-                self.checkpoint(self)
+                self._check_weights(weight)
+                self.last_checkpoint = self.checkpoint(self)
+        self._check_weights(weight)  # before validation, best-weight copies and the epoch's checkpoint
         self._end_epoch()
+
+    def _check_weights(self, weight: np.ndarray) -> None:
+        """A finite loss can still be followed by an update that leaves NaN or Inf in the weights (an
+        overflowing gradient): checked before anything is kept from them (a checkpoint, an epoch)."""
+        import tensorflow as tf
+
+        finite = all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.model.trainable_weights)
+        if not finite:
+            state = self.state
+            raise BertrError(self._diverged(state.step, state.step_in_epoch, self.steps_per_epoch,
+                                            "the weights became NaN or infinite", weight))
+
+    def _diverged(self, step: int, batch: int, batches: int, what: str, weight: np.ndarray) -> str:
+        """The error for a run whose loss or weights stopped being finite: where, the last finite loss, the
+        likely cause among the settings and data, and which checkpoint (if any) is left."""
+        where = f"Training stopped at step {step} (epoch {self.state.epoch + 1}, batch {batch} of {batches}): {what}"
+        trace = self.state.trace  # every step so far (also before a resume), all with finite losses
+        if not trace:
+            last = "No step had a finite loss."
+        else:
+            last = f"The last finite loss was {trace[-1]['loss']:.4g} at step {trace[-1]['step']}."
+        causes = []
+        # the highest rate of the schedule so far (warmup rises to it, decay falls from it)
+        rate = max(float(self.learning_rate(t)) for t in range(1, step + 1)) if self.learning_rate else 0.0
+        if rate > 1e-3:
+            causes.append(f"the learning rate (up to {format_number(rate)} so far) is far above what fine-tuning "
+                          "needs (about 1e-5 to 1e-4): lower learning_rate")
+        if len(weight) and float(np.max(weight)) > 1e6:
+            causes.append(f"row weights (sample_weight, class_weight) reach {format_number(np.max(weight))}, which "
+                          "overflows the loss: scale them down, e.g. to a mean of 1")
+        if len(self.target) and float(np.max(np.abs(self.target))) > 1e6:
+            causes.append(f"the training targets reach {format_number(np.max(np.abs(self.target)))}: rescale the label")
+        if not causes:
+            causes.append("a learning rate too high for this model and data (lower learning_rate), or extreme "
+                          "values in the labels or weights")
+        cause = "Likely cause: " + "; ".join(causes) + "."
+        if self.last_checkpoint is not None:
+            kept = f"The last checkpoint, written before this, is kept: {self.last_checkpoint}."
+        elif self.checkpoint is not None:
+            kept = "No checkpoint had been written yet."
+        else:
+            kept = ""
+        return " ".join(part for part in (where + ".", last, cause, kept) if part)
 
     def _end_epoch(self) -> None:
         state = self.state
@@ -380,4 +431,4 @@ class Trainer:
         self._emit({"event": "epoch", "epochs": self.epochs, **row, "best": best,
                     "stopped_early": state.stopped_early})
         if self.checkpoint is not None:
-            self.checkpoint(self)
+            self.last_checkpoint = self.checkpoint(self)
