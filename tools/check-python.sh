@@ -21,6 +21,7 @@ failed=0
 "$PY" -m pytest inst/python/tests/test_classifier.py -q -p no:cacheprovider || failed=1
 Rscript -e '
   library(testthat)
+  library(bertr) # points reticulate at BERTR_PYTHON_ENV (before anything starts Python)
   cat("reticulate uses", reticulate::py_config()$python, "\n")
   stopifnot(startsWith(reticulate::py_config()$python, Sys.getenv("BERTR_PYTHON_ENV")))
   r <- as.data.frame(test_dir("tests/testthat", filter = "train|embedded", package = "bertr",
