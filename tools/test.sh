@@ -10,7 +10,7 @@ bash tools/setup.sh || exit 1
 PY="$(Rscript -e 'cat(file.path(bertr::bertr_env_path(), "bin", "python"))')"
 failed=0
 timings=()
-lap=$SECONDS
+lap=$started
 timed() { timings+=("$1 $((SECONDS - lap)) s"); lap=$SECONDS; }
 timed "setup"
 
