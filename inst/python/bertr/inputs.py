@@ -88,6 +88,13 @@ def check_fraction(value: Any, name: str, low: float, high: float, include_high:
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # training computes in float32: larger numbers become Inf
 
 
+def non_float32_rows(values: Any) -> list[int]:
+    """Indices of the numbers that are not finite in float32 (NaN, +-Inf, or beyond +-FLOAT32_MAX)."""
+    numbers = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(~np.isfinite(numbers) | (np.abs(numbers) > FLOAT32_MAX)).tolist()
+
+
 def check_sample_weight(weight: Any, n: int) -> np.ndarray:
     """Per-row loss weights: finite (also in float32), non-negative numbers, one per row, not all zero."""
     try:
@@ -99,10 +106,10 @@ def check_sample_weight(weight: Any, n: int) -> np.ndarray:
     missing = np.flatnonzero(np.isnan(weight))
     if len(missing):
         raise BertrError(f"sample_weight is missing (NA) in row(s) {_rows(list(missing))}")
-    bad = np.flatnonzero(~np.isfinite(weight) | (weight < 0) | (np.abs(weight) > FLOAT32_MAX))
-    if len(bad):
+    bad = sorted(set(non_float32_rows(weight)) | set(np.flatnonzero(weight < 0).tolist()))
+    if bad:
         raise BertrError(f"sample_weight must be a finite number >= 0 (at most {FLOAT32_MAX:.3g}), but row(s) "
-                         f"{_rows(list(bad))} hold {format_number(weight[bad[0]])}")
+                         f"{_rows(bad)} hold {format_number(weight[bad[0]])}")
     if not weight.any():
         raise BertrError("sample_weight is 0 for every row")
     return weight

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import metrics
 from .errors import BertrError
-from .inputs import FLOAT32_MAX, _rows, format_number, is_missing
+from .inputs import _rows, format_number, is_missing, non_float32_rows
 
 TASKS = ("binary", "soft", "multiclass", "multilabel", "regression")
 
@@ -108,10 +108,6 @@ class Task:
                                                                       output.reshape(0, self.n_outputs))}
         return self._metrics(target, output)
 
-    def metric_names(self) -> list[str]:
-        """The names of :meth:`metrics`, e.g. ``["loss", "accuracy", "auc"]``."""
-        return list(self.metrics(np.zeros((0, 1)), np.zeros((0, self.n_outputs))))
-
     def _metrics(self, target: np.ndarray, output: np.ndarray) -> dict[str, float]:
         if self.name in ("binary", "soft"):
             return metrics.binary_metrics(target[:, 0], output[:, 0])
@@ -185,7 +181,7 @@ def make_task(y: Any, task: str | None = None, classes: Sequence[Any] | None = N
 
 def _check_finite(values: list) -> None:
     """Numeric labels must be finite numbers, also in float32 (training's precision)."""
-    bad = [i for i, v in enumerate(values) if not np.isfinite(float(v)) or abs(float(v)) > FLOAT32_MAX]
+    bad = non_float32_rows(values)
     if bad:
         raise BertrError(f"the label must be a finite number, but row(s) {_rows(bad)} hold "
                          f"{format_number(values[bad[0]])}")

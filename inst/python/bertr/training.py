@@ -334,8 +334,8 @@ class Trainer:
             with runtime.quiet_native_stderr(i == start):
                 loss = float(step(*padded_batch(self.train, batch, self.lengths), self.target[batch], weight[batch]))
             if not math.isfinite(loss):  # nothing after this step is kept: no history, no checkpoint
-                raise BertrError(self._diverged(state.step + 1, i + 1, len(batches), f"the loss became "
-                                                f"{format_number(loss)}", weight))
+                raise BertrError(self._diverged(state.step + 1, i + 1, len(batches),
+                                                f"the loss became {format_number(loss)}"))
             state.loss_sum += loss * len(batch)
             state.loss_rows += len(batch)
             state.step += 1
@@ -355,12 +355,12 @@ class Trainer:
                             "eta": elapsed / (i + 1) * (len(batches) - i - 1), "global_step": state.step})
             if (self.checkpoint is not None and self.checkpoint_every and state.step % self.checkpoint_every == 0
                     and i + 1 < len(batches)):
-                self._check_weights(weight)
+                self._check_weights()
                 self.last_checkpoint = self.checkpoint(self)
-        self._check_weights(weight)  # before validation, best-weight copies and the epoch's checkpoint
+        self._check_weights()  # before validation, best-weight copies and the epoch's checkpoint
         self._end_epoch()
 
-    def _check_weights(self, weight: np.ndarray) -> None:
+    def _check_weights(self) -> None:
         """A finite loss can still be followed by an update that leaves NaN or Inf in the weights (an
         overflowing gradient): checked before anything is kept from them (a checkpoint, an epoch)."""
         import tensorflow as tf
@@ -369,9 +369,9 @@ class Trainer:
         if not finite:
             state = self.state
             raise BertrError(self._diverged(state.step, state.step_in_epoch, self.steps_per_epoch,
-                                            "the weights became NaN or infinite", weight))
+                                            "the weights became NaN or infinite"))
 
-    def _diverged(self, step: int, batch: int, batches: int, what: str, weight: np.ndarray) -> str:
+    def _diverged(self, step: int, batch: int, batches: int, what: str) -> str:
         """The error for a run whose loss or weights stopped being finite: where, the last finite loss, the
         likely cause among the settings and data, and which checkpoint (if any) is left."""
         where = f"Training stopped at step {step} (epoch {self.state.epoch + 1}, batch {batch} of {batches}): {what}"
@@ -386,8 +386,9 @@ class Trainer:
         if rate > 1e-3:
             causes.append(f"the learning rate (up to {format_number(rate)} so far) is far above what fine-tuning "
                           "needs (about 1e-5 to 1e-4): lower learning_rate")
-        if len(weight) and float(np.max(weight)) > 1e6:
-            causes.append(f"row weights (sample_weight, class_weight) reach {format_number(np.max(weight))}, which "
+        heaviest = 0.0 if self.weight is None else float(np.max(self.weight))
+        if heaviest > 1e6:
+            causes.append(f"row weights (sample_weight, class_weight) reach {format_number(heaviest)}, which "
                           "overflows the loss: scale them down, e.g. to a mean of 1")
         if len(self.target) and float(np.max(np.abs(self.target))) > 1e6:
             causes.append(f"the training targets reach {format_number(np.max(np.abs(self.target)))}: rescale the label")
