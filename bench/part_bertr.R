@@ -18,10 +18,11 @@ predict_t <- timed(predict_once, reps = 3)
 # tokens: real ones, and the ones the length-bucketed batches actually ran (rows padded to their batch)
 core <- bench_core()
 training <- reticulate::import("bertr.training")
+inference <- reticulate::import("bertr.inference")
 token <- bert_tokenize(data$train$review, seq_len = s$seq_len, verbose = FALSE)$token
 real_lengths <- rowSums(token > 0)
 lengths_np <- reticulate::np_array(as.integer(real_lengths))
-padded_width <- training[["_padded_width"]]  # the width training pads each batch to
+padded_width <- inference[["_padded_width"]]  # the width training pads each batch to
 processed <- 0
 for (epoch in seq_len(s$epochs) - 1L) {
   for (rows in training$epoch_batches(lengths_np, s$batch_size, s$seed, epoch)) {

@@ -23,7 +23,7 @@ y_train <- matrix(as.numeric(data$train$score == "great"), ncol = 1)
 
 keras <- reticulate::import("tf_keras")
 layers <- reticulate::import("keras_bert.layers")
-model_py <- reticulate::import("bertr.model")
+model_py <- reticulate::import("bertr.graph")
 optim <- reticulate::import("bertr.optim")
 core$runtime$set_seed(s$seed)
 pretrained <- core$load_pretrained()
@@ -32,7 +32,7 @@ get_model <- model_py[["_get_model"]]
 c(inputs, hidden) %<-% get_model(pretrained$config, s$seq_len, NULL)
 bert <- keras$Model(inputs = inputs, outputs = hidden)
 model_py$set_encoder_weights(bert, pretrained)
-stopifnot(!any(vapply(bert$layers, function(layer) inherits(layer, "bertr.model.FusedMultiHeadAttention"), logical(1))))
+stopifnot(!any(vapply(bert$layers, function(layer) inherits(layer, "bertr.graph.FusedMultiHeadAttention"), logical(1))))
 cls <- layers$Extract(index = 0L, name = "Extract")(bert$output)
 pooled <- keras$layers$Dense(pretrained$config$hidden_size, activation = "tanh", name = "NSP-Dense")(cls)
 output <- keras$layers$Dense(1L, activation = "sigmoid",

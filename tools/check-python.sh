@@ -18,7 +18,7 @@ PY="$BERTR_PYTHON_ENV/bin/python"
 "$PY" -m pip install --disable-pip-version-check --quiet -r inst/python/requirements-test.txt >"$work/pip.log" 2>&1 ||
   { cat "$work/pip.log"; exit 1; }
 failed=0
-"$PY" -m pytest inst/python/tests/test_classifier.py -q -p no:cacheprovider || failed=1
+"$PY" -m pytest inst/python/tests/test_estimator.py -q -p no:cacheprovider || failed=1
 Rscript -e '
   library(testthat)
   library(bertr) # points reticulate at BERTR_PYTHON_ENV (before anything starts Python)

@@ -9,7 +9,7 @@ import sys, time, csv, numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "inst", "python"))
 import bertr
 from bertr import runtime, training as T
-from bertr.classifier import BertClassifier
+from bertr.estimator import BertClassifier
 from bertr.tasks import make_task
 runtime.configure_threads(); runtime.set_seed(1)
 rows = list(csv.DictReader(open('/tmp/exp/train.csv')))[:1600]

@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 
+from .embedded import EMBEDDED_NAME, install_embedded_model
 from .errors import BertrError
+from .pretrained import tokenizer
+from .runtime import versions
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,18 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "info":
-            from .runtime import versions
-
             for key, value in versions().items():
                 print(f"{key:<20} {value}")
         elif args.command == "install-model":
-            from .checkpoints import EMBEDDED_NAME, install_embedded_model
-
             path = install_embedded_model(report=lambda text: print(text, flush=True))
             print(f"{EMBEDDED_NAME}: ready (sha256 verified) at {path}")
         else:
-            from . import tokenizer
-
             wordpiece = tokenizer(args.pretrained)
             encoded = wordpiece.encode(args.texts, args.seq_len)
             for text, ids in zip(args.texts, encoded.token):

@@ -7,27 +7,25 @@ prediction, and come back in input order.
 """
 from __future__ import annotations
 
-import weakref
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from . import runtime
-from .checkpoints import load_pretrained
+from .checks import check_pooling, check_positive_int, check_texts
 from .errors import BertrError
-from .inputs import check_pooling, check_positive_int, check_texts
+from .pretrained import load_pretrained
+from .progress import ProgressFn
+from .tokenization import WordPieceTokenizer
 
-ProgressFn = Callable[[dict], None] | None
-_summary_models: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # classifier network -> its summary part
 
-
-def _check(pooling: str | None, normalize: bool) -> None:
-    check_pooling(pooling)
+def check_normalize(normalize) -> None:
     if not isinstance(normalize, (bool, np.bool_)):
         raise BertrError(f"normalize must be TRUE or FALSE, not {normalize!r}")
 
 
-def _finish(vectors: np.ndarray, normalize: bool) -> np.ndarray:
+def finish_vectors(vectors: np.ndarray, normalize: bool) -> np.ndarray:
+    """Embeddings as float32, scaled to unit length with ``normalize``."""
     vectors = vectors.astype(np.float32, copy=False)
     if normalize:
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -39,19 +37,19 @@ def embed(texts: Sequence[str], pretrained: str | None = None, pooling: str | No
           do_lower_case: bool | None = None, threads: int | None = None, report: ProgressFn = None) -> np.ndarray:
     """Embeddings (n, hidden) of ``texts`` from a pretrained BERT (``None``: the embedded all-MiniLM-L6-v2),
     without fine-tuning. ``pooling`` ``None`` follows the model (mean for the embedded one; with
-    ``normalize=True`` its vectors are sentence-transformers' all-MiniLM-L6-v2 sentence embeddings)."""
-    from .tokenization import WordPieceTokenizer
-
-    _check(pooling, normalize)
+    ``normalize=True`` its vectors are sentence-transformers' all-MiniLM-L6-v2 sentence embeddings). A fitted
+    classifier's embeddings come from :meth:`bertr.estimator.BertClassifier.embed`."""
+    check_pooling(pooling)
+    check_normalize(normalize)
     texts = check_texts(texts, allow_empty=True)
     if pairs is not None:
         pairs = check_texts(pairs, "the paired text", allow_empty=True)
         if len(pairs) != len(texts):
             raise BertrError(f"got {len(texts)} texts but {len(pairs)} paired texts")
     batch_size = check_positive_int(batch_size, "batch_size")
-    runtime.configure_threads(threads)  # before TensorFlow is first imported (below), with its start-up quiet
-    from .model import embedding_graph
-    from .training import predict_batches
+    runtime.configure_threads(threads)  # before TensorFlow starts (below), with its start-up quiet
+    from .graph import embedding_graph  # TensorFlow: imported after runtime.configure_threads()
+    from .inference import predict_batches
 
     model = load_pretrained(pretrained, do_lower_case)
     seq_len = check_positive_int(seq_len, "seq_len", 8, model.config.max_position_embeddings)
@@ -59,31 +57,4 @@ def embed(texts: Sequence[str], pretrained: str | None = None, pooling: str | No
         return np.zeros((0, model.config.hidden_size), np.float32)
     encoded = WordPieceTokenizer(model.vocab_path, model.do_lower_case).encode(texts, seq_len, pairs, report=report)
     network = embedding_graph(model, pooling or model.pooling)
-    return _finish(predict_batches(network, encoded, batch_size, report), normalize)
-
-
-def _summary_model(model):
-    """The part of a classifier network that ends at its text summary, kept per network, so that repeated
-    calls reuse one model and its traced inference function instead of building and tracing anew."""
-    network = _summary_models.get(model)
-    if network is None:
-        import tf_keras
-
-        from .model import summary_layer
-
-        network = tf_keras.Model(model.inputs, summary_layer(model).output, name="bert_embedding")
-        _summary_models[model] = network
-    return network
-
-
-def embed_fitted(classifier, texts: Sequence[str], pairs: Sequence[str] | None = None, normalize: bool = False,
-                 batch_size: int | None = None, report: ProgressFn = None) -> np.ndarray:
-    """Embeddings (n, hidden) of ``texts`` from a fitted classifier: its fine-tuned encoder and pooling, i.e.
-    the vector its output layer reads."""
-    from .training import predict_batches
-
-    _check(None, normalize)
-    encoded = classifier.encode(texts, pairs, report)  # checks that it is fitted, the texts and the pairs
-    network = _summary_model(classifier.model_)
-    size = check_positive_int(batch_size, "batch_size") if batch_size is not None else classifier.batch_size * 2
-    return _finish(predict_batches(network, encoded, size, report), normalize)
+    return finish_vectors(predict_batches(network, encoded, batch_size, report), normalize)

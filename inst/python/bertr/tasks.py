@@ -14,7 +14,7 @@ import numpy as np
 
 from . import metrics
 from .errors import BertrError
-from .inputs import _rows, format_number, is_missing, non_float32_rows
+from .checks import _rows, format_number, is_missing, non_float32_rows
 
 TASKS = ("binary", "soft", "multiclass", "multilabel", "regression")
 
@@ -85,15 +85,20 @@ class Task:
             return self._values(output)
         return output
 
+    THRESHOLD = 0.5  # a probability (or soft fraction) at or above it decides for the class / label
+
     def predict(self, output: np.ndarray) -> np.ndarray:
-        """Hard predictions: class labels (binary, multiclass), 0/1 per label (multilabel), values."""
+        """Decisions, the one place they are made: class labels (binary: the second class where its probability
+        >= THRESHOLD; multiclass: the most probable, the first on ties), 1/0 for a soft fraction >= THRESHOLD,
+        1/0 per label (multilabel), values (regression)."""
         output = np.asarray(output, dtype=np.float64)
         if self.name == "binary":
-            return np.asarray(self.classes, dtype=object)[(output[:, 0] >= 0.5).astype(int)]
+            return np.asarray(self.classes, dtype=object)[(output[:, 0] >= self.THRESHOLD).astype(int)]
         if self.name == "multiclass":
             return np.asarray(self.classes, dtype=object)[output.argmax(axis=1)]
-        if self.name == "multilabel":
-            return (output >= 0.5).astype(np.int32)
+        if self.name in ("soft", "multilabel"):
+            decided = (output >= self.THRESHOLD).astype(np.int32)
+            return decided[:, 0] if self.name == "soft" else decided
         return self.probabilities(output)
 
     def metrics(self, target: np.ndarray, output: np.ndarray) -> dict[str, float]:

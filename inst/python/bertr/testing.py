@@ -13,7 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoints import BertConfig, expected_shapes
+from .pretrained import BertConfig, expected_shapes
+
+# A toy sentiment task that a tiny model learns in a few epochs (the pytest suite's shared data).
+POSITIVE = ["great coffee", "i love this tea", "excellent chocolate", "best snack ever", "delicious and fresh",
+            "amazing flavor", "perfect taste", "good quality", "my dog loves it", "would buy again"]
+NEGATIVE = ["awful coffee", "i hate this tea", "terrible chocolate", "worst snack ever", "bland and stale",
+            "poor flavor", "disappointed with taste", "bad quality", "a waste of money", "never buy again"]
+
+
+def toy_data(repeat: int = 4) -> tuple[list[str], list[str]]:
+    """``repeat`` copies of the toy reviews, with labels "yes" (positive) and "no"."""
+    texts = (POSITIVE + NEGATIVE) * repeat
+    labels = (["yes"] * len(POSITIVE) + ["no"] * len(NEGATIVE)) * repeat
+    return texts, labels
 
 WORDS = (
     "the a an and or but not no is are was were be been it this that these those i you he she we they "

@@ -12,14 +12,18 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import runtime  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+from . import runtime
 
-from .tokenization import Encoded
+runtime.configure_threads()  # a no-op when bertr already set TensorFlow's threads; else before TF starts
+import tensorflow as tf  # noqa: E402  (after the thread pools are set)
 
-from .errors import BertrError
-from .inputs import format_number
+from .checks import format_number  # noqa: E402
+from .errors import BertrError  # noqa: E402
+from .graph import assign_weight_arrays, weight_arrays  # noqa: E402
+from .inference import lengths_of, padded_batch, predict_batches  # noqa: E402
+from .progress import ProgressFn, Throttle  # noqa: E402
+from .tokenization import Encoded  # noqa: E402
 
-ProgressFn = Optional[Callable[[dict], None]]
 ScoreFn = Optional[Callable[[np.ndarray, np.ndarray], dict]]
 
 
@@ -30,13 +34,7 @@ def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-PAD_MULTIPLE = 8  # batches are padded to a multiple of this, bounding the number of distinct shapes
 POOL_BATCHES = 50  # length-sorting happens within pools of this many batches, keeping epochs random
-
-
-def lengths_of(data: Encoded) -> np.ndarray:
-    """Tokens per row, [CLS] and [SEP] included (ids are 0 only in the padding)."""
-    return (data.token > 0).sum(axis=1)
 
 
 def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
@@ -60,68 +58,12 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Genera
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def prediction_batches(lengths: np.ndarray, batch_size: int, max_len: int) -> list[np.ndarray]:
-    """Row indices of inference batches: rows sorted by length, each batch holding up to ``batch_size``
-    rows of ``max_len`` tokens' worth of padded tokens, so a batch of short texts has more rows (up to 16x
-    ``batch_size``). Bigger matrices keep the CPU's matrix units busy; memory stays that of a full batch."""
-    order = np.argsort(lengths, kind="stable")
-    widths = np.minimum(max_len, -(-lengths[order] // PAD_MULTIPLE) * PAD_MULTIPLE).tolist()
-    budget = batch_size * max_len
-    batches, start = [], 0
-    for end in range(1, len(order) + 1):
-        width = widths[end - 1]  # the batch's longest row so far: rows are sorted
-        if (end - start) * width > budget or end - start > 16 * batch_size:
-            batches.append(order[start:end - 1])
-            start = end - 1
-    if start < len(order):
-        batches.append(order[start:])
-    return batches
-
-
-def _padded_width(lengths: np.ndarray, rows: np.ndarray, max_len: int) -> int:
-    longest = int(lengths[rows].max())
-    return min(max_len, -(-longest // PAD_MULTIPLE) * PAD_MULTIPLE)
-
-
-def padded_batch(data: Encoded, rows: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
-    """[token, segment] of ``rows``, padded only to their longest row (rounded up to ``PAD_MULTIPLE``).
-
-    Batches go to the compiled step as plain arrays; the step is traced for any width, so all widths share
-    one graph. (A ``tf.data.Dataset.from_generator`` pipeline with
-    prefetch, which bertr used before, made each training step about 1.4x slower per token on a 2-core CPU:
-    the generator's Python callback competes with the step for the interpreter.)"""
-    width = _padded_width(lengths, rows, data.token.shape[1])
-    return [data.token[rows, :width], data.segment[rows, :width]]
-
-
-class Throttle:
-    """True at most every ``every_seconds``, and always for the last step (progress events); with
-    ``first``, also for the first."""
-
-    def __init__(self, every_seconds: float, first: bool = False):
-        self.every_seconds = every_seconds
-        self.started = time.perf_counter()
-        self._last = -float("inf") if first else self.started
-
-    def due(self, last: bool) -> bool:
-        now = time.perf_counter()
-        if now - self._last >= self.every_seconds or last:
-            self._last = now
-            return True
-        return False
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-
 def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
     """The batches of training epoch ``epoch`` (0-based): a function of the seed and the epoch only, so a
     resumed run draws exactly the order the interrupted one would have."""
     return bucketed_batches(lengths, batch_size, np.random.default_rng([int(seed), int(epoch)]))
 
 
-_inference_functions: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # cache: model -> its function
 _train_functions: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # cache: model -> (outputs, function)
 
 
@@ -134,8 +76,6 @@ def _train_function(model, outputs: int):
     cached = _train_functions.get(model)
     if cached is not None and cached[0] == outputs:
         return cached[1]
-    import tensorflow as tf
-
     owner = weakref.ref(model)  # as in _inference_function: the cache must not keep the model alive
 
     def step(token, segment, target, weight):
@@ -151,45 +91,6 @@ def _train_function(model, outputs: int):
                                                   tf.TensorSpec((None,), tf.float32)])
     _train_functions[model] = (outputs, function)
     return function
-
-
-def _inference_function(model):
-    """The model in inference mode as one tf.function traced for any batch size and length. Keras's own
-    predict function is traced for the first batch's exact shape and relaxed only at the second, and the two
-    graphs can differ in the last bit; this one is the same graph from the first call, so a model predicts
-    identically however many predictions it made before (e.g. before and after save / load)."""
-    function = _inference_functions.get(model)
-    if function is None:
-        import tensorflow as tf
-
-        ids = tf.TensorSpec((None, None), tf.int32)
-        owner = weakref.ref(model)  # a strong reference from the value would keep the key alive for ever
-        function = tf.function(lambda token, segment: owner()([token, segment], training=False),
-                               input_signature=[ids, ids])
-        _inference_functions[model] = function
-    return function
-
-
-def predict_batches(model, data: Encoded, batch_size: int, report: ProgressFn = None,
-                    every_seconds: float = 1.0) -> np.ndarray:
-    """Model outputs for every row, in input order, from length-sorted batches in inference mode.
-
-    ``report`` receives ``{"event": "predict", "step", "steps", "elapsed"}`` about every ``every_seconds``."""
-    lengths = lengths_of(data)
-    batches = prediction_batches(lengths, batch_size, data.token.shape[1])
-    if not batches:
-        return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
-    throttle = Throttle(every_seconds)
-    outputs = []
-    infer = _inference_function(model)
-    for i, rows in enumerate(batches):
-        outputs.append(infer(*padded_batch(data, rows, lengths)).numpy())
-        if report is not None and throttle.due(last=i + 1 == len(batches)):
-            report({"event": "predict", "step": i + 1, "steps": len(batches), "elapsed": throttle.elapsed})
-    output = np.concatenate(outputs)
-    result = np.empty_like(output)
-    result[np.concatenate(batches)] = output
-    return result
 
 
 # -- early stopping ------------------------------------------------------------------------------------
@@ -312,8 +213,6 @@ class Trainer:
         while not self.finished:
             self._run_epoch()
         if self.early_stopping is not None and self.early_stopping.restore_best and self.best_weights is not None:
-            from .model import assign_weight_arrays
-
             assign_weight_arrays(self.model, self.best_weights, "best weights")
         self._emit({"event": "train_end", "step": state.step, "stopped_early": state.stopped_early,
                     "best_epoch": state.best_epoch, "epochs_run": len(state.history)})
@@ -363,8 +262,6 @@ class Trainer:
     def _check_weights(self) -> None:
         """A finite loss can still be followed by an update that leaves NaN or Inf in the weights (an
         overflowing gradient): checked before anything is kept from them (a checkpoint, an epoch)."""
-        import tensorflow as tf
-
         finite = all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.model.trainable_weights)
         if not finite:
             state = self.state
@@ -420,8 +317,6 @@ class Trainer:
                 state.best_epoch, state.best_value, state.wait = state.epoch + 1, float(value), 0
                 best = True
                 if self.early_stopping.restore_best:
-                    from .model import weight_arrays
-
                     self.best_weights = weight_arrays(self.model)
             else:
                 state.wait += 1

@@ -5,11 +5,11 @@ import math
 
 import numpy as np
 import pytest
-from test_classifier import toy_data
+from bertr.testing import toy_data
 
 import bertr
 from bertr import BertClassifier, BertrError
-from bertr.model import OUTPUT_LAYER
+from bertr.graph import OUTPUT_LAYER
 from bertr.storage import read_arrays
 
 TINY = dict(seq_len=16, batch_size=8, validation_split=0, seed=1)
@@ -83,9 +83,9 @@ def test_weights_that_become_nan_are_caught_before_they_are_kept(tiny_hf, tmp_pa
     it."""
     texts, labels = toy_data(1)  # 20 rows: 3 steps per epoch
     clf = BertClassifier(pretrained=str(tiny_hf), **TINY, epochs=2)
-    compile_model = clf._compile
+    compile_model = clf._initialize_model
     built = []
-    monkeypatch.setattr(clf, "_compile", lambda *args, **kwargs: built.append(compile_model(*args, **kwargs))
+    monkeypatch.setattr(clf, "_initialize_model", lambda *args, **kwargs: built.append(compile_model(*args, **kwargs))
                         or built[-1])
 
     def poison(info):

@@ -3,7 +3,7 @@ model's vectors rank similar sentences closer; a fitted classifier gives its fin
 import numpy as np
 import pytest
 from reference import bert_hidden_states
-from test_classifier import toy_data
+from bertr.testing import toy_data
 
 import bertr
 from bertr import BertClassifier, BertrError, WordPieceTokenizer, load_pretrained

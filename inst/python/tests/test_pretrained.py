@@ -8,8 +8,10 @@ import pytest
 from reference import bert_hidden_states
 
 from bertr import BertrError, WordPieceTokenizer, load_pretrained
-from bertr.checkpoints import detect_layout, embedded_model_dir, hf_to_google_name, sha256_file
-from bertr.model import load_encoder
+from bertr.embedded import embedded_model_dir, sha256_verified
+from bertr.pretrained import detect_layout, hf_to_google_name
+from bertr.storage import sha256_file
+from bertr.graph import load_encoder
 from bertr.testing import google_to_hf_name
 
 SENTENCES = [
@@ -59,7 +61,7 @@ def test_embedded_model_matches_reference_on_real_sentences():
 
 def test_exact_gelu_is_used_not_tanh_approximation(tiny_hf):
     """With keras-bert's default tanh GELU the tiny model would miss the reference by more than 1e-4."""
-    from bertr.model import ACTIVATIONS, gelu_exact
+    from bertr.graph import ACTIVATIONS, gelu_exact
 
     assert ACTIVATIONS["gelu"] is gelu_exact
     x = np.linspace(-4, 4, 101).astype(np.float32)
@@ -131,7 +133,7 @@ def test_corrupt_google_checkpoint(tiny_google, tmp_path):
 
 
 def test_sha256_is_cached_until_the_file_changes(tmp_path):
-    from bertr.checkpoints import sha256_verified
+
 
     file = tmp_path / "weights.bin"
     file.write_bytes(b"a" * 1000)

@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras_multi_head import MultiHeadAttention
 
 from bertr import load_pretrained
-from bertr.model import ACTIVATIONS, FusedMultiHeadAttention, _get_model, build_encoder, gelu_exact, set_encoder_weights
+from bertr.graph import ACTIVATIONS, FusedMultiHeadAttention, _get_model, build_encoder, gelu_exact, set_encoder_weights
 import tf_keras
 
 
@@ -73,7 +73,7 @@ def test_gelu_gradient_equals_the_formula():
 
 
 def test_mean_pooling_averages_the_real_tokens_only(tiny_hf):
-    from bertr.model import MeanPool, classifier_graph
+    from bertr.graph import MeanPool, classifier_graph
 
     pretrained = load_pretrained(tiny_hf)
     encoder = build_encoder(pretrained.config, dropout_rate=0.0)
@@ -94,7 +94,7 @@ def test_pooling_follows_the_checkpoint(tiny_hf, tmp_path):
     import json
     import shutil
 
-    from bertr.checkpoints import detect_pooling
+    from bertr.pretrained import detect_pooling
 
     assert load_pretrained(None).pooling == "mean"  # all-MiniLM-L6-v2: sentence-transformers, mean pooling
     assert load_pretrained(tiny_hf).pooling == "cls"  # a plain BERT directory

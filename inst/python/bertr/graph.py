@@ -9,10 +9,13 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
+import weakref
 
 import numpy as np
 
-from . import runtime  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+from . import runtime
+
+runtime.configure_threads()  # a no-op when bertr already set TensorFlow's threads; else before TF starts
 import tensorflow as tf
 import tf_keras
 import keras_bert
@@ -20,8 +23,9 @@ from keras_bert.layers import Extract
 import keras_transformer.transformer
 from keras_multi_head import MultiHeadAttention
 
-from .checkpoints import BertConfig, Pretrained
-from .inputs import check_pooling
+from .checks import check_pooling
+from .errors import BertrError
+from .pretrained import BertConfig, Pretrained
 
 OUTPUT_LAYER = "Output"
 POOLER_LAYER = "NSP-Dense"  # the article's name for the pooled [CLS] layer
@@ -238,11 +242,30 @@ def summary_layer(model):
     return model.get_layer(MEAN_LAYER if MEAN_LAYER in names else POOLER_LAYER)
 
 
+_summary_networks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # classifier -> its summary part
+
+
+def summary_network(model):
+    """The part of a classifier network that ends at its text summary (what its output layer reads), kept per
+    network, so that repeated calls reuse one model and its traced inference function."""
+    network = _summary_networks.get(model)
+    if network is None:
+        network = tf_keras.Model(model.inputs, summary_layer(model).output, name="bert_embedding")
+        _summary_networks[model] = network
+    return network
+
+
+def head_dropout(model) -> float:
+    """The dropout rate the classifier was built with before its head (0 when it has none)."""
+    try:
+        return float(model.get_layer("Output-Dropout").rate)
+    except ValueError:
+        return 0.0
+
+
 def embedding_graph(pretrained: Pretrained, pooling: str = "cls"):
     """Encoder -> text summary with ``pretrained``'s weights: embeddings without fine-tuning. [CLS] pooling
     needs the checkpoint's pretrained pooler (a random one would give meaningless vectors)."""
-    from .errors import BertrError
-
     check_pooling(pooling, allow_none=False)
     if pooling == "cls" and not pretrained.has_pooler:
         raise BertrError(f"the pretrained model '{pretrained.name}' has no pooler weights, so it has no [CLS] "
@@ -267,8 +290,6 @@ def weight_arrays(model) -> dict[str, np.ndarray]:
 def assign_weight_arrays(model, arrays: dict[str, np.ndarray], what: str) -> None:
     """Set ``model``'s weights from :func:`weight_arrays` output, checking names and shapes first, so a
     mismatch changes nothing."""
-    from .errors import BertrError
-
     plan = []
     expected = set()
     for layer in model.layers:

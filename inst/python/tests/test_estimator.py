@@ -4,18 +4,7 @@ import pytest
 
 from bertr import BertClassifier, BertrError
 from bertr.metrics import roc_auc
-
-POSITIVE = ["great coffee", "i love this tea", "excellent chocolate", "best snack ever", "delicious and fresh",
-            "amazing flavor", "perfect taste", "good quality", "my dog loves it", "would buy again"]
-NEGATIVE = ["awful coffee", "i hate this tea", "terrible chocolate", "worst snack ever", "bland and stale",
-            "poor flavor", "disappointed with taste", "bad quality", "a waste of money", "never buy again"]
-
-
-def toy_data(repeat=4):
-    texts = (POSITIVE + NEGATIVE) * repeat
-    labels = (["yes"] * len(POSITIVE) + ["no"] * len(NEGATIVE)) * repeat
-    return texts, labels
-
+from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
 def test_fit_predict_on_tiny_model(tiny_hf):
     texts, labels = toy_data()

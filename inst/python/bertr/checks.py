@@ -7,7 +7,7 @@ import numpy as np
 
 from .errors import BertrError
 
-POOLINGS = ("cls", "mean")  # how a classifier summarises a text's token states (see bertr.model)
+POOLINGS = ("cls", "mean")  # how a classifier summarises a text's token states (see bertr.graph)
 
 
 def check_pooling(pooling: Any, allow_none: bool = True) -> str | None:
@@ -137,3 +137,16 @@ def class_weights(codes: np.ndarray, classes: Sequence[Any], class_weight: Any) 
         if not np.all(np.isfinite(per_class) & (per_class > 0)):
             raise BertrError("class_weight values must be positive numbers")
     return per_class[codes]
+
+
+def show_value(value: Any) -> str:
+    """A setting as R users write it (the same text reads fine from Python)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dict):
+        return "list(" + ", ".join(f"{k} = {show_value(v)}" for k, v in value.items()) + ")"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return f"{value:g}" if isinstance(value, float) else str(value)

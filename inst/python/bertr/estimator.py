@@ -1,0 +1,519 @@
+"""BertClassifier: fine-tune a pretrained BERT on texts and labels, scikit-learn style.
+
+This is the one implementation of training and prediction; the R package's ``bert_train()`` and
+``predict()`` call into it.
+"""
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import persistence, runtime
+from .checks import (check_fraction, check_pooling, check_positive_int, check_sample_weight, check_texts,
+                     class_weights, is_missing, show_value)
+from .embedding import check_normalize, finish_vectors
+from .errors import BertrError
+from .pretrained import BertConfig, Pretrained, load_pretrained
+from .progress import ProgressFn
+from .tasks import Task, make_task
+from .tokenization import Encoded, WordPieceTokenizer
+
+# The modules that need TensorFlow (graph, optim, training, training_checkpoints, inference) are imported inside
+# the methods that use them, after runtime.configure_threads(): TensorFlow's thread pools can only be set before
+# it starts, and `import bertr` must stay fast and work without TensorFlow (runtime.missing_modules()).
+
+
+@dataclass
+class FitRecord:
+    """What a fit leaves besides the network and the tokenizer, declared once: ``fit()`` sets it (as the
+    estimator's ``<name>_`` attributes), ``save()`` writes it (the manifest's ``fitted``), ``load()`` reads it, and
+    the R package receives it whole (:meth:`BertClassifier.fitted_facts`)."""
+
+    history: list = field(default_factory=list)  # one dict per epoch: epoch, step, loss, val_*, seconds
+    trace: list = field(default_factory=list)  # one dict per optimizer step: step, epoch, loss, learning_rate
+    n_train: int | None = None
+    n_validation: int | None = None
+    fit_seconds: float | None = None
+    best_epoch: int | None = None  # early stopping's best epoch (1-based), if any
+    kept_epoch: int | None = None  # the epoch whose weights the model holds
+    stopped_early: bool = False
+    resumed_at: list = field(default_factory=list)  # steps at which training resumed from a checkpoint
+    monitor: str | None = None  # the validation metric that judged the epochs (a history column), if any
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], early_stopping: Any = None) -> "FitRecord":
+        record = cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+        if record.kept_epoch is None:  # saved before bertr recorded it
+            record.kept_epoch = kept_epoch(len(record.history), record.best_epoch, early_stopping)
+        return record
+
+
+def kept_epoch(epochs_run: int, best_epoch: int | None, early_stopping: Any) -> int:
+    """The epoch whose weights a fit ends with: early stopping's best when it restores it, else the last."""
+    restores = not (isinstance(early_stopping, dict) and early_stopping.get("restore_best") is False)
+    return best_epoch if best_epoch is not None and restores and early_stopping not in (None, False) else epochs_run
+
+
+@dataclass
+class _TrainingData:
+    """The checked inputs of one fit: texts, task, encoded targets, row weights and the validation split."""
+
+    texts: list[str]
+    pairs: list[str] | None
+    task: Task
+    target: np.ndarray
+    weight: np.ndarray | None
+
+
+class BertClassifier:
+    """A text classifier (or regressor) fine-tuned from a pretrained BERT.
+
+    Parameters
+    ----------
+    task: ``None`` to detect from the labels, or one of ``binary``, ``soft``, ``multiclass``,
+        ``multilabel``, ``regression`` (see :mod:`bertr.tasks`).
+    pretrained: ``None`` for the embedded all-MiniLM-L6-v2, or a Google checkpoint / Hugging Face BERT dir.
+    seq_len: tokens per text including [CLS] and [SEP]; longer texts are truncated.
+    batch_size, epochs, learning_rate: the fine-tuning schedule (AdamWarmup: linear warmup over
+        ``warmup_proportion`` of the steps, then linear decay to 0).
+    weight_decay: decoupled weight decay on kernels and embeddings.
+    validation_split: fraction of rows held out (seeded, random) to report validation metrics per epoch.
+    dropout: dropout rate in the encoder and before the head; ``None`` uses the model config's.
+    pooling: how the head sees a text: ``"cls"`` (the [CLS] state through BERT's pretrained pooler, as in
+        the article) or ``"mean"`` (the mean of the token states); ``None`` follows the checkpoint: ``"mean"``
+        for sentence-transformers models that were trained with mean pooling (the embedded all-MiniLM-L6-v2),
+        else ``"cls"``.
+    seed: seeds weight initialisation, dropout, shuffling and the validation split.
+    do_lower_case: ``None`` to follow the model (tokenizer_config.json or the vocabulary).
+    threads: TensorFlow intra-op threads (``None``: all cores; inter-op is 1).
+    early_stopping: ``None``/``False`` for none; ``True`` to watch the task's usual validation metric
+        (``val_auc``; ``val_accuracy`` for multiclass, ``val_rmse`` for regression) with patience 1; or a
+        dict with ``monitor`` (any history column, e.g. ``val_loss``), ``patience``, ``min_delta`` and
+        ``restore_best`` (default True: keep the best epoch's weights).
+    """
+
+    def __init__(
+        self,
+        pretrained: str | None = None,
+        task: str | None = None,
+        seq_len: int = 128,
+        batch_size: int = 32,
+        epochs: int = 2,
+        learning_rate: float = 1e-4,
+        warmup_proportion: float = 0.1,
+        weight_decay: float = 0.01,
+        validation_split: float = 0.1,
+        dropout: float | None = None,
+        pooling: str | None = None,
+        seed: int = 1,
+        do_lower_case: bool | None = None,
+        threads: int | None = None,
+        early_stopping: bool | dict | None = None,
+    ):
+        self.pretrained = pretrained
+        self.task = task
+        self.seq_len = seq_len
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.warmup_proportion = warmup_proportion
+        self.weight_decay = weight_decay
+        self.validation_split = validation_split
+        self.dropout = dropout
+        self.pooling = pooling
+        self.seed = seed
+        self.do_lower_case = do_lower_case
+        self.threads = threads
+        self.early_stopping = early_stopping
+
+    # scikit-learn estimator protocol -------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params) -> "BertClassifier":
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise BertrError(f"unknown parameter '{name}'; valid: {', '.join(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def _check_settings(self, pretrained: Pretrained | None = None) -> None:
+        max_len = 512 if pretrained is None else pretrained.config.max_position_embeddings
+        self.seq_len = check_positive_int(self.seq_len, "seq_len", 8, max_len)
+        self.batch_size = check_positive_int(self.batch_size, "batch_size")
+        self.epochs = check_positive_int(self.epochs, "epochs")
+        self.seed = check_positive_int(self.seed, "seed", 0)
+        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
+            raise BertrError(f"learning_rate must be a positive number, not {self.learning_rate!r}")
+        self.warmup_proportion = check_fraction(self.warmup_proportion, "warmup_proportion", 0, 1, True)
+        self.validation_split = check_fraction(self.validation_split, "validation_split", 0, 1)
+        if self.dropout is not None:
+            self.dropout = check_fraction(self.dropout, "dropout", 0, 1)
+        if self.weight_decay < 0:
+            raise BertrError(f"weight_decay must be >= 0, not {self.weight_decay!r}")
+        self.pooling = check_pooling(self.pooling)
+
+    # fitting ----------------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], y: Sequence[Any], classes: Sequence[Any] | None = None,
+            pairs: Sequence[str] | None = None, sample_weight: Sequence[float] | None = None,
+            class_weight: str | dict | None = None, label_names: Sequence[str] | None = None,
+            callback: ProgressFn = None, checkpoint_dir: str | None = None,
+            checkpoint_every: int | None = None, resume: bool = True,
+            on_step: Callable[[dict], None] | None = None) -> "BertClassifier":
+        """Fine-tune on ``texts`` (and second texts ``pairs``) and labels ``y``.
+
+        ``y`` is one label per text, or a 2-D 0/1 array (one column per label, named by ``label_names``)
+        for multi-label. ``classes`` fixes the class order (for binary, the second class is the positive
+        one whose probability ``predict_proba(...)[:, 1]`` gives); by default the sorted distinct labels.
+        ``sample_weight`` weighs rows; ``class_weight`` ("balanced" or class -> weight) weighs classes.
+        ``callback`` receives progress events (dicts) during training.
+
+        With ``checkpoint_dir``, a checkpoint is written there at the end of every epoch and every
+        ``checkpoint_every`` steps (see :mod:`bertr.training_checkpoints`); calling ``fit`` again with the same
+        directory, data and settings continues from the last checkpoint (``resume = False`` starts over and
+        replaces it). ``on_step`` is called after every optimizer step with the step, epoch, batch loss,
+        learning rate and the batch's row indices (into the training rows).
+        """
+        started = time.perf_counter()
+        data = self._initialize_data(texts, y, classes, pairs, sample_weight, class_weight, label_names)
+        runtime.configure_threads(self.threads)
+        pretrained = load_pretrained(self.pretrained, self.do_lower_case)
+        self._check_settings(pretrained)
+        tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
+        encoded = tokenizer.encode(data.texts, self.seq_len, data.pairs, report=callback)
+        from .training import split_validation  # TensorFlow: imported after runtime.configure_threads()
+
+        train_idx, val_idx = split_validation(len(data.texts), self.validation_split, self.seed)
+        runtime.set_seed(self.seed)
+        model = self._initialize_model(pretrained, data.task, n_train=len(train_idx))
+        trainer = self._initialize_trainer(model, encoded, data, train_idx, val_idx, callback, on_step)
+        checkpointer = self._initialize_checkpoints(trainer, checkpoint_dir, checkpoint_every, resume, encoded, data,
+                                                    train_idx, callback)
+        trainer.checkpoint = None if checkpointer is None else checkpointer.save
+        state = trainer.run()
+        self.task_ = data.task
+        self.classes_ = list(data.task.classes)
+        self.paired_ = data.pairs is not None
+        self.model_ = model
+        self.tokenizer_ = tokenizer
+        self.pooling_ = self.pooling or pretrained.pooling
+        self.pretrained_ = {"name": pretrained.name, "path": str(pretrained.path), "layout": pretrained.layout,
+                            "do_lower_case": pretrained.do_lower_case, **pretrained.config.to_dict()}
+        monitor = trainer.early_stopping.monitor if trainer.early_stopping is not None else data.task.monitor
+        self._set_record(FitRecord(
+            history=state.history, trace=state.trace, n_train=len(train_idx), n_validation=len(val_idx),
+            fit_seconds=time.perf_counter() - started, best_epoch=state.best_epoch,
+            kept_epoch=kept_epoch(len(state.history), state.best_epoch, self.early_stopping),
+            stopped_early=state.stopped_early, resumed_at=list(state.resumed_at),
+            monitor=monitor if state.history and monitor in state.history[-1] else None))
+        return self
+
+    def _initialize_data(self, texts, y, classes, pairs, sample_weight, class_weight, label_names) -> _TrainingData:
+        """Checks the settings and inputs (before anything slow), detects the task and encodes the targets."""
+        self._check_settings()
+        texts = check_texts(texts)
+        pairs = None if pairs is None else check_texts(pairs, "the paired text")
+        n_labels = len(y) if hasattr(y, "__len__") else len(list(y))
+        if n_labels != len(texts) or (pairs is not None and len(pairs) != len(texts)):
+            raise BertrError(f"got {len(texts)} texts, {n_labels} labels"
+                             + ("" if pairs is None else f" and {len(pairs)} paired texts"))
+        task = make_task(y, self.task, classes, label_names)
+        target = task.encode(y)
+        weight = self._row_weights(task, target, sample_weight, class_weight, len(texts))
+        n_val = int(round(len(texts) * self.validation_split))
+        if self.validation_split > 0 and (n_val < 2 or len(texts) - n_val < 2):
+            raise BertrError(
+                f"validation_split = {self.validation_split:g} of {len(texts)} rows leaves too few rows "
+                "for training or validation; use more data or validation_split = 0"
+            )
+        return _TrainingData(texts, pairs, task, target, weight)
+
+    def _initialize_model(self, pretrained: Pretrained, task: Task, n_train: int):
+        """The classifier network with the pretrained weights, compiled with AdamWarmup and the task's loss."""
+        from .graph import build_classifier  # TensorFlow: imported after runtime.configure_threads()
+        from .optim import AdamWarmup, calc_train_steps
+
+        model = build_classifier(pretrained, n_outputs=task.n_outputs, activation=task.activation,
+                                 dropout_rate=self.dropout, pooling=self.pooling or pretrained.pooling)
+        total, warmup = calc_train_steps(n_train, self.batch_size, self.epochs, self.warmup_proportion)
+        optimizer = AdamWarmup(decay_steps=total, warmup_steps=warmup, learning_rate=self.learning_rate,
+                               weight_decay=self.weight_decay)
+        model.compile(optimizer=optimizer, loss=task.loss)
+        return model
+
+    def _initialize_trainer(self, model, encoded: Encoded, data: _TrainingData, train_idx: np.ndarray,
+                            val_idx: np.ndarray, callback: ProgressFn, on_step):
+        """The training loop over the training rows, scoring the validation rows after every epoch."""
+        from .training import Trainer  # TensorFlow: imported after runtime.configure_threads()
+
+        validation = (_take(encoded, val_idx), data.target[val_idx]) if len(val_idx) else None
+        return Trainer(model, _take(encoded, train_idx), data.target[train_idx], epochs=self.epochs,
+                       batch_size=self.batch_size, validation=validation, score=data.task.metrics, seed=self.seed,
+                       weight=None if data.weight is None else data.weight[train_idx],
+                       learning_rate=model.optimizer.schedule.rate_at, early_stopping=self._early_stopping(data.task),
+                       report=callback, on_step=on_step)
+
+    def _initialize_checkpoints(self, trainer, checkpoint_dir, checkpoint_every, resume, encoded: Encoded,
+                                data: _TrainingData, train_idx: np.ndarray, callback: ProgressFn):
+        """With ``checkpoint_dir``: the run's checkpointer, and the trainer restored from its last checkpoint
+        (``resume``) or the directory cleared; without, None."""
+        if checkpoint_dir is None:
+            return None
+        from .training_checkpoints import Checkpointer, fingerprint  # TensorFlow: after configure_threads()
+
+        if checkpoint_every is not None:
+            trainer.checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every")
+        data_id = fingerprint(encoded.token, encoded.segment, data.target, data.weight, train_idx)
+        checkpointer = Checkpointer(checkpoint_dir, self._run_settings(), data_id, report=callback)
+        manifest = checkpointer.load() if resume else None
+        if manifest is not None:
+            checkpointer.restore(trainer, manifest)
+            if callback is not None:
+                callback({"event": "resume", "step": trainer.state.step, "epoch": trainer.state.epoch + 1,
+                          "finished": trainer.finished, "path": manifest["path"]})
+        elif not resume:
+            checkpointer.clear()
+        return checkpointer
+
+    def _set_record(self, record: FitRecord) -> None:
+        for item in fields(FitRecord):
+            setattr(self, f"{item.name}_", getattr(record, item.name))
+
+    def _record(self) -> FitRecord:
+        return FitRecord(**{item.name: getattr(self, f"{item.name}_") for item in fields(FitRecord)})
+
+    @staticmethod
+    def _row_weights(task: Task, target: np.ndarray, sample_weight, class_weight, n: int) -> np.ndarray | None:
+        weight = None if sample_weight is None else check_sample_weight(sample_weight, n)
+        if class_weight is not None:
+            if task.name not in ("binary", "multiclass"):
+                raise BertrError(f"class_weight applies to binary and multiclass labels, not to task '{task.name}'")
+            per_row = class_weights(target[:, 0], task.classes, class_weight)
+            weight = per_row if weight is None else weight * per_row
+        return weight
+
+    def _early_stopping(self, task: Task):
+        spec = self.early_stopping
+        if spec is None or spec is False:
+            return None
+        default = task.monitor  # without validation rows this is an error, unless monitor = "loss" is asked
+        if spec is True:
+            spec = {}
+        if not isinstance(spec, dict):
+            raise BertrError("early_stopping must be TRUE/FALSE or a list(monitor = , patience = , min_delta = , "
+                             f"restore_best = ), not {spec!r}")
+        unknown = sorted(set(spec) - {"monitor", "patience", "min_delta", "restore_best"})
+        if unknown:
+            raise BertrError(f"early_stopping has unknown setting(s) {', '.join(unknown)}; "
+                             "use monitor, patience, min_delta, restore_best")
+        monitor = spec.get("monitor", default)
+        if not isinstance(monitor, str):
+            raise BertrError(f"early_stopping's monitor must be a metric name such as '{default}'")
+        min_delta = spec.get("min_delta", 0.0)
+        if not isinstance(min_delta, (int, float)) or min_delta < 0:
+            raise BertrError(f"early_stopping's min_delta must be a number >= 0, not {min_delta!r}")
+        from .training import EarlyStopping  # TensorFlow: imported after runtime.configure_threads()
+
+        return EarlyStopping(monitor=monitor, patience=check_positive_int(spec.get("patience", 1),
+                                                                          "early_stopping's patience"),
+                             min_delta=float(min_delta), restore_best=bool(spec.get("restore_best", True)))
+
+    def _run_settings(self) -> dict[str, Any]:
+        """The settings that decide a training run's result (checked when resuming a checkpoint)."""
+        settings = self._json_params()
+        settings.pop("threads")
+        return settings
+
+    def _json_params(self) -> dict[str, Any]:
+        params = self.get_params()
+        params["pretrained"] = None if params["pretrained"] is None else str(params["pretrained"])
+        return params
+
+    # prediction -------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise BertrError("this classifier has not been fitted yet: call fit() first")
+
+    def encode(self, texts: Sequence[str], pairs: Sequence[str] | None = None, report: ProgressFn = None) -> Encoded:
+        """Token and segment id matrices for ``texts`` with this model's vocabulary and seq_len."""
+        self._check_fitted()
+        texts = check_texts(texts, allow_empty=True)
+        if self.paired_ and pairs is None:
+            raise BertrError("this model was trained on text pairs: give the paired texts too")
+        if not self.paired_ and pairs is not None:
+            raise BertrError("this model was trained on single texts, not pairs")
+        if pairs is not None:
+            pairs = check_texts(pairs, "the paired text", allow_empty=True)
+            if len(pairs) != len(texts):
+                raise BertrError(f"got {len(texts)} texts but {len(pairs)} paired texts")
+        return self.tokenizer_.encode(texts, self.seq_len, pairs, report=report)
+
+    def _batch_size(self, batch_size: int | None) -> int:
+        return self.batch_size * 2 if batch_size is None else check_positive_int(batch_size, "batch_size")
+
+    def _output(self, texts, pairs, batch_size, report=None, network=None) -> np.ndarray:
+        from .inference import predict_batches  # TensorFlow: the model exists, so it has started
+
+        encoded = self.encode(texts, pairs, report)  # checks first that the model is fitted
+        return predict_batches(network or self.model_, encoded, self._batch_size(batch_size), report)
+
+    def predict_proba(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
+                      batch_size: int | None = None, report: ProgressFn = None) -> np.ndarray:
+        """Probabilities: binary (n, 2) in ``classes_`` order; multiclass / multilabel (n, K); soft (n,).
+        For regression, the predicted values (n,). ``report`` receives tokenize / predict progress events."""
+        output = self._output(texts, pairs, batch_size, report)
+        return self.task_.probabilities(output)
+
+    def predict(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
+                batch_size: int | None = None, report: ProgressFn = None) -> np.ndarray:
+        """Decisions (see :meth:`bertr.tasks.Task.predict`): classes (binary: probability >= 0.5 for the second;
+        multiclass: the most probable), 1/0 for a soft label's fraction >= 0.5 and for each label of a
+        multi-label task, values for regression."""
+        output = self._output(texts, pairs, batch_size, report)
+        return self.task_.predict(output)
+
+    def embed(self, texts: Sequence[str], pairs: Sequence[str] | None = None, normalize: bool = False,
+              batch_size: int | None = None, report: ProgressFn = None) -> np.ndarray:
+        """Embeddings (n, hidden): the fine-tuned text summaries the output layer reads (see
+        :mod:`bertr.embedding`; ``normalize`` scales each to unit length)."""
+        check_normalize(normalize)
+        self._check_fitted()
+        from .graph import summary_network  # TensorFlow: the model exists, so it has started
+
+        return finish_vectors(self._output(texts, pairs, batch_size, report, summary_network(self.model_)), normalize)
+
+    def evaluate(self, texts: Sequence[str], y: Sequence[Any], pairs: Sequence[str] | None = None,
+                 batch_size: int | None = None, report: ProgressFn = None) -> dict[str, float]:
+        """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`; all NaN for no texts)."""
+        self._check_fitted()
+        texts = check_texts(texts, allow_empty=True)
+        if self.task_.name in ("binary", "multiclass"):
+            values = list(y)
+            missing = [i for i, v in enumerate(values) if is_missing(v)]
+            if missing:
+                raise BertrError(f"the label is missing (NA) in row {missing[0] + 1}")
+            unseen = sorted({str(v) for v in values} - {str(c) for c in self.classes_})
+            if unseen:
+                raise BertrError(f"the label has class(es) not seen in training: {', '.join(unseen)}")
+        target = self.task_.encode(y)
+        if len(target) != len(texts):
+            raise BertrError(f"got {len(texts)} texts but {len(target)} labels")
+        return self.task_.metrics(target, self._output(texts, pairs, batch_size, report))
+
+    # saving and loading -----------------------------------------------------------------------
+    def save(self, path: str, extra: dict | None = None, overwrite: bool = False) -> str:
+        """Write this fitted model to the directory ``path`` (the format is described in
+        :mod:`bertr.persistence`); ``extra`` holds the caller's own JSON-able facts. Returns the absolute path."""
+        self._check_fitted()
+        from .graph import head_dropout, weight_arrays  # TensorFlow: the model exists, so it has started
+
+        manifest = {
+            "task": self.task_.to_dict(),
+            "paired": self.paired_,
+            "do_lower_case": self.tokenizer_.do_lower_case,
+            "params": self._json_params(),
+            "head": {"dropout": head_dropout(self.model_), "pooling": self.pooling_},
+            "pretrained": self.pretrained_,
+            "fitted": asdict(self._record()),
+            "versions": runtime.versions_brief(),
+            "extra": extra or {},
+        }
+        config = {k: self.pretrained_[k] for k in BertConfig.__dataclass_fields__}
+        return persistence.write_model(path, weights=weight_arrays(self.model_), config=config,
+                                       vocab_path=self.tokenizer_.vocab_path, manifest=manifest, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str) -> "BertClassifier":
+        """A fitted model read from a directory written by :meth:`save` (verified first, see
+        :mod:`bertr.persistence`)."""
+        saved = persistence.read_model(path)
+        manifest = saved.manifest
+        try:
+            task = Task(**manifest["task"])
+            params = dict(manifest["params"])
+            fitted = dict(manifest["fitted"])
+        except (KeyError, TypeError) as exc:
+            raise BertrError(f"{saved.what}: manifest.json lacks {exc}") from None
+        tokenizer = WordPieceTokenizer(saved.vocab_path, bool(manifest.get("do_lower_case", True)))
+        runtime.configure_threads(params.get("threads"))
+        from .graph import assign_weight_arrays, classifier_graph  # TensorFlow starts here, after its threads are set
+
+        head = manifest.get("head", {})
+        pooling = head.get("pooling", "cls")  # models saved before bertr had mean pooling used [CLS]
+        model = classifier_graph(saved.config, task.n_outputs, task.activation, head.get("dropout"), pooling=pooling)
+        assign_weight_arrays(model, saved.weights, saved.what)
+
+        known = cls().get_params()
+        classifier = cls(**{k: v for k, v in params.items() if k in known})
+        classifier.task_ = task
+        classifier.pooling_ = pooling
+        classifier.classes_ = list(task.classes)
+        classifier.paired_ = bool(manifest.get("paired", False))
+        classifier.model_ = model
+        classifier.tokenizer_ = tokenizer
+        classifier.pretrained_ = manifest.get("pretrained", {})
+        classifier._set_record(FitRecord.from_dict(fitted, classifier.early_stopping))
+        classifier.saved_ = {"path": str(saved.path), "versions": manifest.get("versions", {}),
+                             "extra": manifest.get("extra", {})}
+        return classifier
+
+    # the fitted model described -----------------------------------------------------------------
+    def trace_columns(self) -> dict[str, list]:
+        """The per-step training trace as columns (step, epoch, loss, learning_rate)."""
+        self._check_fitted()
+        keys = ("step", "epoch", "loss", "learning_rate")
+        return {k: [row[k] for row in self.trace_] for k in keys}
+
+    def history_columns(self) -> dict[str, list]:
+        """The training history as columns (epoch, step, loss, val_*, seconds) for data frames."""
+        self._check_fitted()
+        keys: list[str] = []
+        for row in self.history_:
+            keys += [k for k in row if k not in keys]
+        return {k: [row.get(k, float("nan")) for row in self.history_] for k in keys}
+
+    def settings(self) -> dict[str, Any]:
+        """The settings in force: the parameters, with ``pooling`` resolved to the one the model uses."""
+        settings = self._json_params()
+        if hasattr(self, "pooling_"):
+            settings["pooling"] = self.pooling_
+        return settings
+
+    def settings_text(self) -> list[str]:
+        """The settings that shape a fit, as ``name = value`` in R syntax (for summaries and messages)."""
+        settings = self.settings()
+        shown = ("seq_len", "batch_size", "epochs", "learning_rate", "warmup_proportion", "weight_decay", "dropout",
+                 "pooling", "validation_split", "seed", "early_stopping")
+        return [f"{name} = {show_value(settings[name])}" for name in shown]
+
+    def fitted_facts(self) -> dict[str, Any]:
+        """Everything the R package shows of a fitted model, in one dict: the task and its levels (as text), the
+        pretrained model, the settings, the history and per-step trace as columns, and the fit record."""
+        self._check_fitted()
+        levels = [str(c) for c in self.classes_] if self.task_.name in ("binary", "multiclass", "multilabel") else []
+        record = asdict(self._record())
+        del record["trace"]  # as columns (steps), like the history
+        record["history"] = self.history_columns()
+        return {"task": self.task_.name, "levels": levels, "paired": self.paired_, "pretrained": self.pretrained_,
+                "settings": self.settings(), "settings_text": self.settings_text(),
+                "early_stopping": self.early_stopping, **record, "steps": self.trace_columns()}
+
+
+def save_model(classifier: BertClassifier, path: str, extra: dict | None = None, overwrite: bool = False) -> str:
+    """Write a fitted ``classifier`` to the directory ``path`` (see :meth:`BertClassifier.save`)."""
+    return classifier.save(path, extra=extra, overwrite=overwrite)
+
+
+def load_model(path: str) -> BertClassifier:
+    """A fitted :class:`BertClassifier` read from a directory written by :func:`save_model`."""
+    return BertClassifier.load(path)
+
+
+def _take(encoded: Encoded, rows: np.ndarray) -> Encoded:
+    return Encoded(encoded.token[rows], encoded.segment[rows])
