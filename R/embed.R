@@ -36,15 +36,11 @@ bert_embed <- function(x, ...) UseMethod("bert_embed")
 bert_embed.default <- function(x, pretrained = NULL, pooling = NULL, seq_len = 128L, text_pair = NULL,
                                normalize = FALSE, batch_size = NULL, verbose = interactive(), ...) {
   texts <- as_texts(x, "`x`")
-  text_pair <- pair_texts(text_pair, length(texts), "`x`")
-  normalize <- flag(normalize, "normalize")
-  if (!is.null(pretrained)) pretrained <- path.expand(as.character(pretrained))
-  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
-  batch_size <- if (is.null(batch_size)) 32L else whole_number(batch_size, "batch_size")
-  vectors <- call_core(bertr_core()$embed(as.list(texts), pretrained = pretrained, pooling = pooling_arg(pooling),
-                                          seq_len = whole_number(seq_len, "seq_len"), batch_size = batch_size,
-                                          pairs = text_pair, normalize = normalize, report = reporter))
-  embedding_matrix(vectors, names(x))
+  args <- c(list(as.list(texts), pairs = pair_texts(text_pair, length(texts), "`x`"),
+                 report = if (isTRUE(verbose)) progress_reporter()),
+            core_args(normalize = normalize, pretrained = pretrained, pooling = pooling, seq_len = seq_len,
+                      batch_size = batch_size))
+  embedding_matrix(call_core(do.call(bertr_core()$embed, args)), names(x))
 }
 
 #' @rdname bert_embed
@@ -53,12 +49,9 @@ bert_embed.bert_classifier <- function(x, newdata, normalize = FALSE, batch_size
                                        ...) {
   input <- newdata_input(x, newdata)
   py <- live_py(x)
-  normalize <- flag(normalize, "normalize")
-  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
-  vectors <- call_core(py$embed(input$texts, pairs = input$pairs, normalize = normalize,
-                                batch_size = if (is.null(batch_size)) NULL else whole_number(batch_size, "batch_size"),
-                                report = reporter))
-  embedding_matrix(vectors, if (is.character(newdata)) names(newdata) else NULL)
+  args <- c(list(input$texts, pairs = input$pairs, report = if (isTRUE(verbose)) progress_reporter()),
+            core_args(normalize = normalize, batch_size = batch_size))
+  embedding_matrix(call_core(do.call(py$embed, args)), if (is.character(newdata)) names(newdata) else NULL)
 }
 
 embedding_matrix <- function(vectors, row_names) {  # reticulate already gives a double matrix

@@ -1,4 +1,6 @@
-# Conditions of class `bertr_error`: problems the user can fix, said in the user's terms.
+# The conditions bertr signals. `bertr_error`: a problem the user can fix, said in the user's terms (from R's own
+# checks, or the core's BertrError). `bertr_internal_error`: an unexpected Python exception, i.e. a bug in bertr,
+# keeping what is needed to report it. `bertr_warning`: something the user should know (e.g. rows dropped).
 
 bertr_error <- function(message, call = NULL) {
   structure(
@@ -11,22 +13,21 @@ abort <- function(...) {
   stop(bertr_error(paste0(...)))
 }
 
-# Runs `expr` (a call into the Python core) and turns a Python `BertrError` into a `bertr_error`
-# carrying only its message; other Python errors keep their type and message but lose the traceback.
-call_core <- function(expr) {
-  tryCatch(expr, error = function(e) {
-    if (inherits(e, "bertr_error")) stop(e)
-    message <- conditionMessage(e)
-    parsed <- regmatches(message, regexec("^(?:[A-Za-z_.]+\\.)?([A-Za-z_]+(?:Error|Exception)): (.*)$",
-                                           strsplit(message, "\n", fixed = TRUE)[[1]][1]))[[1]]
-    if (length(parsed) == 3 && parsed[2] == "BertrError") {
-      body <- sub("^(?:[A-Za-z_.]+\\.)?BertrError: ", "", message, perl = TRUE)
-      body <- sub("\\n+(Detailed traceback|Run `reticulate::py_last_error\\(\\)`).*$", "", body)
-      abort(trimws(body))
-    }
-    if (length(parsed) == 3) {
-      stop(bertr_error(paste0("Python error in bertr's core (", parsed[2], "): ", parsed[3])))
-    }
-    stop(e)
-  })
+bertr_warning <- function(message) {
+  structure(class = c("bertr_warning", "warning", "condition"), list(message = message, call = NULL))
+}
+
+# From reticulate::py_last_error(): the exception's type, message and traceback are kept in the condition
+# (`python_type`, `python_message`, `traceback`, `exception`) and shown in its message.
+bertr_internal_error <- function(raised) {
+  message <- paste0(
+    "bertr's Python core failed with an unexpected ", raised$type, ": ", trimws(raised$value), "\n",
+    "This is a bug in bertr, not a problem with your input: please report it with this traceback.\n",
+    trimws(raised$message, which = "right")
+  )
+  structure(
+    class = c("bertr_internal_error", "error", "condition"),
+    list(message = message, call = NULL, python_type = raised$type, python_message = raised$value,
+         traceback = raised$message, exception = attr(raised, "exception", exact = TRUE))
+  )
 }

@@ -47,10 +47,11 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
     identical(readLines(stamp_file, warn = FALSE), stamp)
   if (!up_to_date) {
     if (!nzchar(python) || !file.exists(python)) {
-      abort("No Python 3 interpreter found to create '", envname, "': install Python 3.9 or newer (on Debian: ",
-            "apt-get install python3 python3-venv), or pass `python =` the path of one.")
+      abort("No Python 3 interpreter found to create '", envname, "': install Python ", python_claimed, " or newer ",
+            "(on Debian: apt-get install python3 python3-venv), or pass `python =` the path of one.")
     }
     if (!file.exists(env_python)) {
+      check_python_version(python)
       step(paste0("Creating the virtual environment '", envname, "' with ", python),
            python, c("-m", "venv", shQuote(envname)))
     }
@@ -80,64 +81,18 @@ bertr_env_path <- function() {
   path.expand(file.path(root, "r-bertr"))
 }
 
-# Points reticulate at the bertr environment unless the user chose a Python (RETICULATE_PYTHON,
-# RETICULATE_PYTHON_ENV) or Python is already running. RETICULATE_PYTHON_ENV is used rather than
-# use_virtualenv() because reticulate consults it before looking for a pyproject.toml or Pipfile in the
-# working directory, which would otherwise divert it (or warn) when R runs inside a Python project.
-use_bertr_env <- function() {
-  if (nzchar(Sys.getenv("RETICULATE_PYTHON")) || nzchar(Sys.getenv("RETICULATE_PYTHON_ENV")) ||
-      reticulate::py_available(initialize = FALSE)) {
-    return(invisible(FALSE))
+# The oldest Python bertr claims (pyproject.toml's requires-python, the one CI tests): TensorFlow 2.21 and this
+# package's code need it, and pip would otherwise fail with "no matching distribution" much later.
+python_claimed <- "3.11"
+
+check_python_version <- function(python) {
+  out <- run_python_process(python, c("-c", shQuote("import sys; print('%d.%d' % sys.version_info[:2])")))
+  found <- utils::tail(out, 1)
+  if (attr(out, "status") != 0 || !length(found) || is.na(package_version(found, strict = FALSE)) ||
+      package_version(found) < package_version(python_claimed)) {
+    abort("bertr needs Python ", python_claimed, " or newer, but '", python, "' is ",
+          if (length(found)) paste("Python", found) else "not a working Python", ". Pass `python =` another one ",
+          "(or set BERTR_PYTHON).")
   }
-  env <- bertr_env_path()
-  if (!file.exists(file.path(env, "bin", "python"))) return(invisible(FALSE))
-  Sys.setenv(RETICULATE_PYTHON_ENV = env)
-  invisible(TRUE)
-}
-
-core_state <- new.env(parent = emptyenv())
-
-# The Python core, after checking that it can be imported; a bertr_error telling how to install it if not.
-bertr_core <- function() {
-  if (isTRUE(core_state$ready)) return(core)
-  problem <- NULL
-  if (!reticulate::py_available(initialize = TRUE)) {
-    problem <- "no Python could be started"
-  } else {
-    missing <- tryCatch(core$runtime$missing_modules(), error = function(e) conditionMessage(e))
-    if (length(missing)) {
-      problem <- paste0("Python (", reticulate::py_config()$python, ") lacks ", paste(missing, collapse = ", "))
-    }
-  }
-  if (!is.null(problem)) {
-    abort("The Python core of bertr is not available: ", problem,
-          ". Run bertr::install_bertr(), then restart R.")
-  }
-  core_state$ready <- TRUE
-  core
-}
-
-#' Is bertr's Python core ready to use?
-#'
-#' @return `TRUE` when the Python core and its libraries can be used (see [install_bertr()]), else `FALSE`;
-#'   it never fails, so it suits `eval = bertr_available()` in R Markdown chunks.
-#' @export
-bertr_available <- function() {
-  isTRUE(tryCatch({
-    bertr_core()
-    TRUE
-  }, error = function(e) FALSE))
-}
-
-#' Report bertr's Python set-up
-#'
-#' Prints the Python in use and the versions of the libraries bertr needs, and checks the embedded model.
-#' @return A named list of the same facts, invisibly.
-#' @export
-bertr_sitrep <- function() {
-  bertr <- bertr_core()
-  info <- call_core(bertr$runtime$versions())
-  info$python <- reticulate::py_config()$python
-  for (name in names(info)) cat(sprintf("%-14s %s\n", name, format(info[[name]])))
-  invisible(info)
+  invisible(found)
 }

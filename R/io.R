@@ -27,43 +27,26 @@
 #' @export
 bert_save <- function(object, path, overwrite = FALSE) {
   if (!inherits(object, "bert_classifier")) abort("`object` must be a bert_classifier from bert_train().")
-  if (!is.character(path) || length(path) != 1 || is.na(path) || !nzchar(path)) {
-    abort("`path` must be one directory path.")
-  }
-  if (!is.logical(overwrite) || length(overwrite) != 1 || is.na(overwrite)) {
-    abort("`overwrite` must be TRUE or FALSE.")
-  }
-  path <- path.expand(path)
+  args <- core_args(path = path, overwrite = overwrite)
+  if (is.null(args$path)) abort("`path` must be one path (a string).")
   py <- live_py(object)
+  # the R facts the core does not know (its own facts it writes itself), for bert_load()
   extra <- list(
     r_text = object$text, r_text_pair = object$text_pair, r_label = as.list(object$label),
-    r_label_type = object$label_type, r_settings = object$settings,
-    r_call = paste(deparse(object$call), collapse = " ")
+    r_label_type = object$label_type, r_call = paste(deparse(object$call), collapse = " ")
   )
-  saved <- call_core(py$save(path, extra = extra, overwrite = overwrite))
-  invisible(saved)
+  invisible(call_core(py$save(args$path, extra = extra, overwrite = args$overwrite)))
 }
 
 #' @rdname bert_save
 #' @export
 bert_load <- function(path) {
-  if (!is.character(path) || length(path) != 1 || is.na(path) || !nzchar(path)) {
-    abort("`path` must be one directory path.")
-  }
-  bertr <- bertr_core()
-  py <- call_core(bertr$load_model(path.expand(path)))
+  path <- as_path(path, "path")
+  py <- call_core(bertr_core()$load_model(path))
   extra <- py$saved_$extra
-  call <- tryCatch(str2lang(extra$r_call), error = function(e) NULL)
-  # models saved from Python (bertr.BertClassifier.save) lack the R facts: use neutral names
-  params <- py$get_params()
-  settings <- extra$r_settings
-  if (is.null(settings)) settings <- params[c("seq_len", "epochs", "batch_size", "learning_rate",
-                                              "validation_split", "seed")]
-  label <- unlist(extra$r_label)
-  if (is.null(label)) label <- if (py$task_$name == "multilabel") unlist(py$classes_) else "label"
-  new_bert_classifier(
-    py, text = if (is.null(extra$r_text)) "text" else extra$r_text,
-    text_pair = extra$r_text_pair, label = label, label_type = extra$r_label_type,
-    settings = settings, call = call
-  )
+  # models saved from Python (bertr.BertClassifier.save) lack the R facts: neutral column names are used
+  label <- unlist(extra$r_label) %||% if (py$task_$name == "multilabel") unlist(py$classes_) else "label"
+  columns <- list(text = extra$r_text %||% "text", text_pair = extra$r_text_pair, label = label,
+                  label_type = extra$r_label_type)
+  new_bert_classifier(py, columns, call = tryCatch(str2lang(extra$r_call), error = function(e) NULL))
 }

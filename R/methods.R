@@ -20,7 +20,7 @@ print.bert_classifier <- function(x, ...) {
   cat(sprintf("  settings:    %d epoch(s), seq_len %d, batch %d, learning rate %g\n", s$epochs, s$seq_len,
               s$batch_size, s$learning_rate))
   if (nrow(x$history)) {
-    kept <- kept_epoch(x)
+    kept <- x$kept_epoch
     row <- as.list(x$history[kept, , drop = FALSE])
     what <- if (kept < nrow(x$history)) sprintf("  epoch %d:    ", kept) else "  last epoch: "
     cat(what, format_metrics(row), if (kept < nrow(x$history)) " (best, kept)", "\n", sep = "")
@@ -40,16 +40,14 @@ print.bert_classifier <- function(x, ...) {
 #' @export
 summary.bert_classifier <- function(object, ...) {
   history <- object$history
-  kept <- kept_epoch(object)
+  kept <- object$kept_epoch
   metrics <- if (nrow(history)) history[kept, setdiff(names(history), c("epoch", "step", "seconds")), drop = FALSE]
-  params <- tryCatch(object$py$get_params(), error = function(e) NULL)
-  if (!is.null(params)) params$pooling <- tryCatch(object$py$pooling_, error = function(e) params$pooling)
   structure(list(
     task = object$task, label = object$label, text = object$text, text_pair = object$text_pair,
-    levels = object$levels, pretrained = object$pretrained, settings = if (is.null(params)) object$settings else params,
-    n_train = object$n_train, n_validation = object$n_validation, history = history, kept_epoch = kept,
-    metrics = metrics, stopped_early = object$stopped_early, resumed_at = object$resumed_at,
-    fit_seconds = object$fit_seconds, steps = nrow(object$steps)
+    levels = object$levels, pretrained = object$pretrained, settings = object$settings,
+    settings_text = unlist(object$settings_text), n_train = object$n_train, n_validation = object$n_validation,
+    history = history, kept_epoch = kept, metrics = metrics, stopped_early = object$stopped_early,
+    resumed_at = object$resumed_at, fit_seconds = object$fit_seconds, steps = nrow(object$steps)
   ), class = "summary.bert_classifier")
 }
 
@@ -64,11 +62,7 @@ print.summary.bert_classifier <- function(x, ...) {
               as.integer(p$vocab_size)))
   cat(sprintf("Data:        %s training rows, %s validation rows\n", format_count(x$n_train),
               format_count(x$n_validation)))
-  s <- x$settings
-  shown <- intersect(c("seq_len", "batch_size", "epochs", "learning_rate", "warmup_proportion", "weight_decay",
-                       "dropout", "pooling", "validation_split", "seed", "early_stopping"), names(s))
-  values <- vapply(shown, function(k) format_setting(s[[k]]), character(1))
-  cat(strwrap(paste(paste(shown, values, sep = " = "), collapse = ", "), width = 100, initial = "Settings:    ",
+  cat(strwrap(paste(x$settings_text, collapse = ", "), width = 100, initial = "Settings:    ",
               prefix = "             "), sep = "\n")
   cat("\nHistory (one row per epoch; seconds = time per epoch):\n")
   print(x$history, row.names = FALSE, digits = 4)
@@ -84,16 +78,6 @@ print.summary.bert_classifier <- function(x, ...) {
     cat(sprintf("Metrics (epoch %d): %s\n", x$kept_epoch, format_metrics(as.list(x$metrics))))
   }
   invisible(x)
-}
-
-format_setting <- function(value) {
-  if (is.null(value)) return("NULL")
-  if (is.list(value)) {
-    return(paste0("list(", paste(names(value), vapply(value, format_setting, character(1)), sep = " = ",
-                                 collapse = ", "), ")"))
-  }
-  if (is.character(value)) return(paste0('"', value, '"'))
-  format(value)
 }
 
 #' Plot the training curves of a BERT classifier
@@ -132,34 +116,19 @@ plot.bert_classifier <- function(x, ...) {
   }
   graphics::legend("topright", legend = legend_text, col = legend_col, pch = legend_pch, lty = legend_lty,
                    bty = "n", cex = 0.8)
-  monitor <- plot_monitor(x)
+  monitor <- x$monitor # the metric that judged the epochs (NULL without validation rows), chosen by the core
   if (!is.null(monitor)) {
     values <- history[[monitor]]
     graphics::plot(history$epoch, values, type = "b", pch = 19, col = "steelblue", xlab = "epoch",
                    ylab = monitor, main = paste("Validation", metric_label(monitor)), xaxt = "n")
     graphics::axis(1, at = history$epoch)
-    kept <- kept_epoch(x)
+    kept <- x$kept_epoch
     graphics::points(history$epoch[kept], values[kept], cex = 2.2, col = "black")
   } else {
     graphics::plot(steps$step, steps$learning_rate, type = "l", xlab = "step", ylab = "learning rate",
                    main = "Learning rate")
   }
   invisible(x)
-}
-
-plot_monitor <- function(x) {
-  history <- x$history
-  candidates <- c(if (is.list(x$early_stopping)) x$early_stopping$monitor,
-                  switch(x$task, regression = "val_rmse", multiclass = "val_accuracy", "val_auc"))
-  found <- intersect(candidates, names(history))
-  if (length(found)) found[1] else NULL
-}
-
-# The epoch whose weights the model holds: the best one when early stopping restored it, else the last.
-kept_epoch <- function(x) {
-  es <- x$early_stopping
-  restore <- !(is.list(es) && isFALSE(es$restore_best))
-  if (!is.na(x$best_epoch) && restore) x$best_epoch else nrow(x$history)
 }
 
 metric_label <- function(name) {

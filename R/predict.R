@@ -21,28 +21,33 @@ predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), 
   type <- match.arg(type)
   input <- newdata_input(object, newdata)
   py <- live_py(object)
-  bs <- if (is.null(batch_size)) NULL else whole_number(batch_size, "batch_size")
-  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
-  prob <- call_core(py$predict_proba(input$texts, pairs = input$pairs, batch_size = bs, report = reporter))
+  args <- c(list(input$texts, pairs = input$pairs, report = if (isTRUE(verbose)) progress_reporter()),
+            core_args(batch_size = batch_size))
+  # The core computes both kinds (Task.probabilities and Task.predict, where every decision is made); R only
+  # gives them R's types: level names and factors, logicals, named matrix columns.
+  if (type == "prob") {
+    prob <- call_core(do.call(py$predict_proba, args))
+    return(switch(object$task,
+      binary = as.numeric(prob[, 2]),
+      multiclass = ,
+      multilabel = {
+        colnames(prob) <- object$levels
+        prob
+      },
+      as.numeric(prob)
+    ))
+  }
+  decided <- call_core(do.call(py$predict, args))
   switch(object$task,
-    binary = {
-      p <- as.numeric(prob[, 2])
-      if (type == "prob") return(p)
-      cls <- object$levels[(p >= 0.5) + 1L]
-      if (identical(object$label_type, "logical")) return(as.logical(cls))
-      factor(cls, levels = object$levels)
-    },
-    soft = if (type == "prob") as.numeric(prob) else as.numeric(prob) >= 0.5,
+    binary = ,
     multiclass = {
-      colnames(prob) <- object$levels
-      if (type == "prob") return(prob)
-      factor(object$levels[max.col(prob, ties.method = "first")], levels = object$levels)
+      classes <- as.character(unlist(decided))
+      if (identical(object$label_type, "logical")) as.logical(classes) else factor(classes, levels = object$levels)
     },
-    multilabel = {
-      colnames(prob) <- object$levels
-      if (type == "prob") prob else prob >= 0.5
-    },
-    regression = as.numeric(prob)
+    soft = as.logical(decided),
+    multilabel = matrix(as.logical(decided), nrow = NROW(decided), ncol = length(object$levels),
+                        dimnames = list(NULL, object$levels)),
+    as.numeric(decided)
   )
 }
 
@@ -65,31 +70,4 @@ bert_evaluate <- function(object, newdata, verbose = interactive()) {
   reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
   metrics <- call_core(py$evaluate(input$texts, labels$values, pairs = input$pairs, report = reporter))
   data.frame(n = length(input$texts), metrics)
-}
-
-# Texts (and paired texts) of `newdata`, as lists for the core.
-newdata_input <- function(object, newdata) {
-  if (!inherits(object, "bert_classifier")) abort("`object` must be a bert_classifier from bert_train().")
-  if (is.data.frame(newdata)) {
-    pairs <- if (is.null(object$text_pair)) NULL else as.list(text_column(newdata, object$text_pair, "text_pair"))
-    return(list(texts = as.list(text_column(newdata, object$text)), pairs = pairs))
-  }
-  if (is.character(newdata) || is.factor(newdata)) {
-    if (!is.null(object$text_pair)) {
-      abort("This model reads text pairs: give `newdata` as a data.frame with columns '", object$text,
-            "' and '", object$text_pair, "'.")
-    }
-    return(list(texts = as.list(as_texts(newdata, "`newdata`")), pairs = NULL))
-  }
-  abort("`newdata` must be a data.frame with column '", object$text, "' or a character vector, not ",
-        class(newdata)[1], ".")
-}
-
-# The Python estimator, or an error if it did not survive (e.g. the object came from saveRDS()).
-live_py <- function(object) {
-  if (is.null(object$py) || reticulate::py_is_null_xptr(object$py)) {
-    abort("This bert_classifier's Python model is gone (was it saved with saveRDS() and read in a new ",
-          "session?). Keep models with bert_save() and bert_load() instead.")
-  }
-  object$py
 }

@@ -96,5 +96,3 @@ text_bar <- function(fraction, width = 24) {
   filled <- round(max(0, min(1, fraction)) * width)
   paste0("[", strrep("=", filled), strrep("-", width - filled), "]")
 }
-
-format_count <- function(n) format(as.integer(n), big.mark = ",")

@@ -18,11 +18,10 @@
 #' @export
 bert_tokenize <- function(texts, pretrained = NULL, seq_len = 128L, text_pair = NULL, verbose = interactive()) {
   texts <- as_texts(texts, "`texts`")
-  seq_len <- whole_number(seq_len, "seq_len")
+  seq_len <- as_whole_number(seq_len, "seq_len")
+  args <- core_args(pretrained = pretrained)
   text_pair <- pair_texts(text_pair, length(texts), "`texts`")
-  if (!is.null(pretrained)) pretrained <- path.expand(as.character(pretrained))
-  bertr <- bertr_core()
-  tokenizer <- call_core(bertr$tokenizer(pretrained))
+  tokenizer <- call_core(bertr_core()$tokenizer(args$pretrained))
   token <- segment <- NULL
   reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
   c(token, segment) %<-% call_core(tokenizer$encode(as.list(texts), seq_len, pairs = text_pair,

@@ -66,11 +66,14 @@
 #'   warming up the learning rate, decoupled weight decay, dropout rate (`NULL`: the model's own), and
 #'   TensorFlow intra-op threads (`NULL`: all cores).
 #' @return An object of class `bert_classifier`: a list with the Python Keras model (`$model`), the
-#'   Python estimator (`$py`), the `task`, the label `levels`, the `settings`, the training `history` (a
-#'   data.frame, one row per epoch: `epoch`, `step`, `loss`, the validation metrics, `seconds`), the `steps`
-#'   (one row per optimizer step: `step`, `epoch`, `loss`, `learning_rate`), `best_epoch` and
-#'   `stopped_early` (early stopping), and facts about the pretrained model and data. See [print()],
-#'   [summary()], [plot()] and [predict()] methods, and [bert_save()] to keep it.
+#'   Python estimator (`$py`), and what the core reports of the fit: the `task`, the label `levels`, the
+#'   `settings` in force (every setting, `pooling` resolved), the training `history` (a data.frame, one row per
+#'   epoch: `epoch`, `step`, `loss`, the validation metrics, `seconds`), the `steps` (one row per optimizer
+#'   step: `step`, `epoch`, `loss`, `learning_rate`), `best_epoch`, `kept_epoch` (the epoch whose weights the
+#'   model holds: the best one when early stopping restored it, else the last), `monitor` (the validation
+#'   metric that judged the epochs), `stopped_early`, `resumed_at`, the pretrained model, `n_train`,
+#'   `n_validation` and `fit_seconds`; and the column names (`text`, `text_pair`, `label`) and the `call`. See
+#'   [print()], [summary()], [plot()] and [predict()] methods, and [bert_save()] to keep it.
 #' @examples
 #' \dontrun{
 #' data(small_fine_foods, package = "modeldata")
@@ -91,80 +94,26 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
   na_action <- match.arg(na_action)
   spec <- training_spec(data, if (missing(text)) NULL else text, if (missing(label)) NULL else label,
                         text_pair, nrows)
-  data <- spec$data
-  columns <- c(spec$text, spec$text_pair, spec$label, sample_weight)
-  data <- handle_missing(data, columns, na_action)
+  data <- handle_missing(spec$data, c(spec$text, spec$text_pair, spec$label, sample_weight), na_action)
   texts <- text_column(data, spec$text)
   pairs <- if (is.null(spec$text_pair)) NULL else as.list(text_column(data, spec$text_pair, "text_pair"))
   labels <- label_input(data, spec$label)
   weights <- if (is.null(sample_weight)) NULL else weight_column(data, sample_weight)
-  if (!is.null(task) && !(is.character(task) && length(task) == 1)) abort("`task` must be one string.")
-  settings <- list(
-    seq_len = whole_number(seq_len, "seq_len"), epochs = whole_number(epochs, "epochs"),
-    batch_size = whole_number(batch_size, "batch_size"), learning_rate = number(learning_rate, "learning_rate"),
-    validation_split = number(validation_split, "validation_split"), seed = whole_number(seed, "seed"),
-    warmup_proportion = number(warmup_proportion, "warmup_proportion"),
-    weight_decay = number(weight_decay, "weight_decay")
+  settings <- core_args(
+    pretrained = pretrained, task = task, seq_len = seq_len, epochs = epochs, batch_size = batch_size,
+    learning_rate = learning_rate, validation_split = validation_split, seed = seed,
+    warmup_proportion = warmup_proportion, weight_decay = weight_decay, dropout = dropout, pooling = pooling,
+    threads = threads, early_stopping = early_stopping
   )
-  if (!is.null(pretrained)) pretrained <- path.expand(as.character(pretrained))
-  bertr <- bertr_core()
-  py <- call_core(do.call(bertr$BertClassifier, c(settings, list(
-    pretrained = pretrained, task = task,
-    dropout = if (is.null(dropout)) NULL else number(dropout, "dropout"), pooling = pooling_arg(pooling),
-    threads = if (is.null(threads)) NULL else whole_number(threads, "threads"),
-    early_stopping = early_stopping_arg(early_stopping)
-  ))))
-  if (!is.null(checkpoint_dir)) {
-    if (!is.character(checkpoint_dir) || length(checkpoint_dir) != 1 || is.na(checkpoint_dir)) {
-      abort("`checkpoint_dir` must be one directory path.")
-    }
-    checkpoint_dir <- path.expand(checkpoint_dir)
-  }
-  if (!is.null(checkpoint_every)) checkpoint_every <- whole_number(checkpoint_every, "checkpoint_every")
-  if (!is.logical(resume) || length(resume) != 1 || is.na(resume)) abort("`resume` must be TRUE or FALSE.")
+  fit_args <- core_args(class_weight = class_weight, checkpoint_dir = checkpoint_dir,
+                        checkpoint_every = checkpoint_every, resume = resume)
+  py <- call_core(do.call(bertr_core()$BertClassifier, settings))
   reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
-  call_core(py$fit(as.list(texts), labels$values, classes = labels$classes, pairs = pairs,
-                   sample_weight = weights, class_weight = class_weight_arg(class_weight),
-                   label_names = labels$names, callback = reporter, checkpoint_dir = checkpoint_dir,
-                   checkpoint_every = checkpoint_every, resume = resume))
-  fit <- new_bert_classifier(py, text = spec$text, text_pair = spec$text_pair, label = spec$label,
-                             label_type = labels$type, settings = settings, call = call)
+  call_core(do.call(py$fit, c(list(as.list(texts), labels$values, classes = labels$classes, pairs = pairs,
+                                   sample_weight = weights, label_names = labels$names, callback = reporter),
+                              fit_args)))
+  fit <- new_bert_classifier(py, list(text = spec$text, text_pair = spec$text_pair, label = spec$label,
+                                      label_type = labels$type), call)
   if (isTRUE(verbose)) message(describe_task(fit))
   fit
-}
-
-new_bert_classifier <- function(py, text, text_pair, label, label_type, settings, call) {
-  history <- as.data.frame(lapply(py$history_columns(), unlist), stringsAsFactors = FALSE)
-  steps <- as.data.frame(lapply(py$trace_columns(), function(x) as.numeric(unlist(x))))
-  steps$step <- as.integer(steps$step)
-  steps$epoch <- as.integer(steps$epoch)
-  task <- py$task_$name
-  levels <- if (task %in% c("binary", "multiclass", "multilabel")) {
-    vapply(py$classes_, function(x) as.character(x), character(1), USE.NAMES = FALSE)
-  } else {
-    character(0)
-  }
-  structure(
-    list(
-      model = py$model_, py = py, task = task, text = text, text_pair = text_pair, label = label,
-      levels = levels, label_type = label_type,
-      settings = settings, history = history, steps = steps,
-      best_epoch = if (is.null(py$best_epoch_)) NA_integer_ else as.integer(py$best_epoch_),
-      stopped_early = isTRUE(py$stopped_early_), early_stopping = py$early_stopping,
-      resumed_at = as.integer(unlist(py$resumed_at_)), pretrained = py$pretrained_,
-      n_train = py$n_train_, n_validation = py$n_validation_, fit_seconds = py$fit_seconds_, call = call
-    ),
-    class = "bert_classifier"
-  )
-}
-
-# `early_stopping` for the core: NULL, TRUE/FALSE, or a named list of settings.
-early_stopping_arg <- function(x) {
-  if (is.null(x)) return(NULL)
-  if (is.logical(x) && length(x) == 1 && !is.na(x)) return(x)
-  if (is.list(x) && length(x) && !is.null(names(x)) && all(nzchar(names(x)))) {
-    if (!is.null(x$patience)) x$patience <- whole_number(x$patience, "early_stopping$patience")
-    return(x)
-  }
-  abort("`early_stopping` must be TRUE, FALSE or a named list such as list(monitor = \"val_auc\", patience = 1).")
 }

@@ -7,7 +7,7 @@ suppressPackageStartupMessages({
 
 # The benchmark's fixed settings (issue 5): the embedded model, seq_len 128, batch 32, one epoch on all 4,000
 # training reviews (no validation rows), scored on the 1,000 test reviews. Both contenders use them.
-SETTINGS <- list(seq_len = 128L, batch_size = 32L, epochs = 1L, learning_rate = 5e-5, seed = 1L)
+bench_settings <- list(seq_len = 128L, batch_size = 32L, epochs = 1L, learning_rate = 5e-5, seed = 1L)
 
 bench_data <- function() {
   env <- new.env()
@@ -50,11 +50,11 @@ roc_auc <- function(score, positive) {
 # multiply-add) + 4 l^2 H (attention scores and weighted values). Embedding lookups, layer norms, softmax, the
 # pooler and the output layer are left out (they are < 1% here).
 training_flops <- function(lengths, config) {
-  H <- config$hidden_size
-  I <- config$intermediate_size
-  N <- config$num_hidden_layers
+  h <- config$hidden_size # H, I and N in the formula above
+  i <- config$intermediate_size
+  n <- config$num_hidden_layers
   l <- as.numeric(lengths)
-  3 * N * sum(l * (8 * H^2 + 4 * H * I) + 4 * l^2 * H)
+  3 * n * sum(l * (8 * h^2 + 4 * h * i) + 4 * l^2 * h)
 }
 
 peak_rss_gb <- function() {

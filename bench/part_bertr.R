@@ -6,7 +6,7 @@ source(file.path(args[[1]], "common.R"))
 out <- args[[2]]
 
 data <- bench_data()
-s <- SETTINGS
+s <- bench_settings
 fit <- bert_train(data$train, "review", "score", seq_len = s$seq_len, batch_size = s$batch_size,
                   epochs = s$epochs, learning_rate = s$learning_rate, validation_split = 0, seed = s$seed,
                   verbose = FALSE)

@@ -13,7 +13,7 @@ source(file.path(args[[1]], "recipe_tokenize.R"))
 out <- args[[2]]
 
 data <- bench_data()
-s <- SETTINGS
+s <- bench_settings
 core <- bench_core()
 invisible(core$runtime$configure_threads())
 tokenizer <- recipe_tokenizer()

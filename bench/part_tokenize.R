@@ -7,7 +7,7 @@ out <- args[[2]]
 
 data <- bench_data()
 texts <- data$train$review
-seq_len <- SETTINGS$seq_len
+seq_len <- bench_settings$seq_len
 core <- bench_core()
 invisible(bert_tokenize(texts[1:10], seq_len = seq_len, verbose = FALSE))  # load the tokenizer once
 

@@ -3,13 +3,14 @@
 # seq_len. Kept apart so that both the tokenization and the recipe parts use the same code.
 recipe_tokenizer <- function() {
   keras_bert <- reticulate::import("keras_bert")
-  vocab <- bench_core()$tokenizer()$vocab_path
+  vocab <- bench_core()$tokenizer()$vocab_path # nolint: object_usage_linter. (bench_core() is in common.R)
   keras_bert$Tokenizer(keras_bert$load_vocabulary(as.character(vocab$as_posix())))
 }
 
 recipe_tokenize <- function(tokenizer, texts, seq_len) {
   indices <- list()
   segments <- list()
+  indices_tok <- segments_tok <- NULL # filled by zeallot's %<-%
   for (i in seq_along(texts)) {
     c(indices_tok, segments_tok) %<-% tokenizer$encode(texts[i], max_len = seq_len)
     indices <- append(indices, list(as.matrix(indices_tok)))

@@ -57,12 +57,13 @@ targets <- list(
 result <- list(
   benchmark = "bertr bench (issue 5)", date = format(started, "%Y-%m-%d %H:%M:%S %Z"),
   minutes = round(as.numeric(difftime(Sys.time(), started, units = "mins")), 1),
-  settings = c(SETTINGS, model = "embedded all-MiniLM-L6-v2 (6 layers, hidden 384)",
+  settings = c(bench_settings, model = "embedded all-MiniLM-L6-v2 (6 layers, hidden 384)",
                data = "modeldata::small_fine_foods: 4,000 training reviews, 1,000 test reviews",
                flops = paste("useful training FLOPs = 3 x layers x sum over rows of",
                              "(l (8 H^2 + 4 H I) + 4 l^2 H), l = the row's real tokens")),
   machine = parts$peak, tokenize = parts$tokenize, recipe = recipe, bertr = ours,
-  hugging_face_torch = list(skipped = "part (f) is optional and not implemented: torch and transformers are not installed here"),
+  hugging_face_torch = list(skipped = paste("part (f) is optional and not implemented: torch and transformers are",
+                                            "not installed here")),
   ratios = ratios, targets = targets
 )
 json <- jsonlite::toJSON(result, auto_unbox = TRUE, digits = NA, pretty = TRUE)

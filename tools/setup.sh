@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything bertr needs on a fresh Debian machine, idempotently (a second run takes seconds), and says
 # what each step does and how long it took:
-#   1. R and the R packages from Debian's packages (CRAN is not used), and python3-venv when the Python 3 on
-#      the PATH cannot make virtual environments;
+#   1. R and the R packages from Debian's packages (CRAN is not used; roxygen2, lintr and pkgdown are for make
+#      document / lint / site), and python3-venv when the Python 3 on the PATH cannot make virtual environments;
 #   2. the R package itself (R CMD INSTALL .) into R's site library;
 #   3. the Python environment through bertr::install_bertr(): a virtualenv at $BERTR_PYTHON_ENV (default
 #      ~/.virtualenvs/r-bertr) made with $BERTR_PYTHON (default: python3 on the PATH), the pinned packages of
@@ -18,7 +18,7 @@ done_step() { echo "setup:   done in $((SECONDS - step_started)) s"; }
 
 DEBIAN_PACKAGES=(r-base-core r-cran-reticulate r-cran-data.table r-cran-zeallot r-cran-testthat
   r-cran-knitr r-cran-rmarkdown r-cran-jsonlite r-cran-cli r-cran-modeldata r-cran-tibble
-  r-cran-roxygen2 pandoc python3-venv)
+  r-cran-roxygen2 r-cran-lintr r-cran-pkgdown pandoc python3-venv)
 PYTHON="${BERTR_PYTHON:-python3}"
 
 missing=()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets everything up, then runs all tests: pytest for the Python core, R CMD build (which runs the vignette) +
+# Sets everything up, then runs all tests: the lint (make lint: ruff and lintr) and the check that man/ is generated
+# from the roxygen comments (make document), pytest for the Python core, R CMD build (which runs the vignette) +
 # R CMD check (--no-manual, --ignore-vignettes as the build already ran them; it must give 0 errors and 0
 # warnings), and the testthat suite against the installed package. Prints how long each part took.
 set -uo pipefail
@@ -19,6 +20,13 @@ echo "== test requirements (inst/python/requirements-test.txt) into $("$PY" -c '
   grep -v "is ignored: it is neither a file nor a directory" || true
 "$PY" -m pytest --version || { echo "pytest could not be installed"; exit 1; }
 timed "test requirements"
+
+echo "== lint (make lint) and documentation (make document)"
+lint_ok=1
+bash tools/lint.sh || lint_ok=0
+bash tools/check-document.sh || lint_ok=0
+[ "$lint_ok" -eq 1 ] || failed=1
+timed "lint + document"
 
 echo "== pytest inst/python"
 "$PY" -m pytest inst/python -q -p no:cacheprovider 2>&1 | tee /tmp/bertr-pytest.log
@@ -56,9 +64,9 @@ timed "testthat"
 
 echo
 echo "time: $(IFS=';'; echo "${timings[*]}" | sed 's/;/, /g'); in all $((SECONDS - started)) s"
-echo "pytest ${py_passed} passed, ${py_failed} failed, ${py_skipped} skipped; testthat ${r_passed} passed, ${r_failed} failed, ${r_skipped} skipped; R CMD check $([ $check_ok = 1 ] && echo OK || echo FAILED)"
-total_passed=$((py_passed + r_passed + check_ok))
-total_failed=$((py_failed + r_failed + (1 - check_ok)))
+echo "lint + document $([ $lint_ok = 1 ] && echo clean || echo FAILED); pytest ${py_passed} passed, ${py_failed} failed, ${py_skipped} skipped; testthat ${r_passed} passed, ${r_failed} failed, ${r_skipped} skipped; R CMD check $([ $check_ok = 1 ] && echo OK || echo FAILED)"
+total_passed=$((py_passed + r_passed + check_ok + lint_ok))
+total_failed=$((py_failed + r_failed + (1 - check_ok) + (1 - lint_ok)))
 [ "$failed" -eq 0 ] || [ "$total_failed" -gt 0 ] || total_failed=1
 echo "bertr: ${total_passed} passed, ${total_failed} failed"
 exit $failed

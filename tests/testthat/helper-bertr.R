@@ -16,15 +16,16 @@ tiny_bert <- function(layout = "huggingface", seed = 0L) {
   dir
 }
 
-# Short food reviews with an obvious sentiment, in the tiny vocabulary.
+# Short food reviews with an obvious sentiment, in the tiny vocabulary: the Python suite's toy data
+# (bertr.testing.POSITIVE / NEGATIVE), labelled "good" / "bad".
 toy_reviews <- function(repeat_times = 4) {
-  pos <- c("great coffee", "i love this tea", "excellent chocolate", "best snack ever", "delicious and fresh",
-           "amazing flavor", "perfect taste", "good quality", "my dog loves it", "would buy again")
-  neg <- c("awful coffee", "i hate this tea", "terrible chocolate", "worst snack ever", "bland and stale",
-           "poor flavor", "disappointed with taste", "bad quality", "a waste of money", "never buy again")
+  skip_if_no_bertr()
+  testing <- reticulate::import_from_path("bertr.testing", path = system.file("python", package = "bertr"))
+  pos <- unlist(testing$POSITIVE)
+  neg <- unlist(testing$NEGATIVE)
   data.frame(
     review = rep(c(pos, neg), repeat_times),
-    score = factor(rep(rep(c("good", "bad"), each = 10), repeat_times), levels = c("bad", "good")),
+    score = factor(rep(rep(c("good", "bad"), c(length(pos), length(neg))), repeat_times), levels = c("bad", "good")),
     stringsAsFactors = FALSE
   )
 }

@@ -31,7 +31,8 @@ test_that("bad inputs give bertr_errors that name the culprit", {
     list(quote(bert_train(df, "reviews", "score")), "Column 'reviews' .* Did you mean 'review'\\?"),
     list(quote(bert_train(df, "review", "scor")), "Column 'scor' \\(the label\\).*Did you mean 'score'"),
     list(quote(bert_train(df, "review", "score", text_pair = "produkt")), "Column 'produkt' \\(the text_pair\\)"),
-    list(quote(bert_train(numeric_text, "review", "score")), "Column 'review' must hold text \\(character\\), not integer"),
+    list(quote(bert_train(numeric_text, "review", "score")),
+         "Column 'review' must hold text \\(character\\), not integer"),
     list(quote(bert_train(with_na, "review", "score")), "Column 'review' is missing \\(NA\\) in row\\(s\\) 3, 7"),
     list(quote(bert_train(blank, "review", "score", pretrained = dir)),
          "Column 'review' is empty or only whitespace in row\\(s\\) 5"),
@@ -41,10 +42,14 @@ test_that("bad inputs give bertr_errors that name the culprit", {
          "Column 'stars' \\(the label\\) must hold finite numbers, but row\\(s\\) 3, 7, 11, 15, 19 hold Inf"),
     list(quote(bert_train(df, "review", "huge", task = "regression", pretrained = dir)),
          "Column 'huge' \\(the label\\) must hold finite numbers \\(at most 3.4e\\+38 .*row\\(s\\) 2, 4"),
-    list(quote(train(sample_weight = "w_inf")), "Column 'w_inf' \\(the sample_weight\\) must hold finite .* row\\(s\\) 6 hold Inf"),
-    list(quote(train(sample_weight = "w_na")), "Column 'w_na' \\(the sample_weight\\) is missing \\(NA\\) in row\\(s\\) 2"),
-    list(quote(train(sample_weight = "w_neg")), "Column 'w_neg' \\(the sample_weight\\) must hold finite numbers >= 0.* row\\(s\\) 9 hold -1"),
-    list(quote(train(sample_weight = "w_text")), "Column 'w_text' \\(the sample_weight\\) must be numeric, not character"),
+    list(quote(train(sample_weight = "w_inf")),
+         "Column 'w_inf' \\(the sample_weight\\) must hold finite .* row\\(s\\) 6 hold Inf"),
+    list(quote(train(sample_weight = "w_na")),
+         "Column 'w_na' \\(the sample_weight\\) is missing \\(NA\\) in row\\(s\\) 2"),
+    list(quote(train(sample_weight = "w_neg")),
+         "Column 'w_neg' \\(the sample_weight\\) must hold finite numbers >= 0.* row\\(s\\) 9 hold -1"),
+    list(quote(train(sample_weight = "w_text")),
+         "Column 'w_text' \\(the sample_weight\\) must be numeric, not character"),
     list(quote(bert_train(na_label, "review", "score")), "'score' \\(the label\\) is missing \\(NA\\) in row\\(s\\) 4"),
     list(quote(bert_train(df, "review", "one", pretrained = dir)), "only one class"),
     list(quote(bert_train(df, "review", "frac", task = "soft", pretrained = dir)), "\\[0, 1\\], but row 2 has 1.4"),
@@ -127,4 +132,36 @@ test_that("a classifier read back with readRDS explains how to keep models", {
   expect_bertr_error(predict(fit, data.frame(text = "x")), "Column 'review'")
   # the session goes on working after all these errors
   expect_length(predict(fit, c("great tea", "awful coffee")), 2)
+})
+
+test_that("the error bridge decides by the exception's class, and keeps a bug's type and traceback", {
+  skip_if_no_bertr()
+  bertr:::bertr_core()
+  module <- file.path(tempfile("bridge-"), "bridge_probe.py")
+  dir.create(dirname(module))
+  writeLines(c(
+    "import bertr",
+    "class Refined(bertr.BertrError):",
+    "    pass",
+    "def user_problem():",
+    "    raise bertr.BertrError('KeyError: a user message that only looks like another type')",
+    "def refined_problem():",
+    "    raise Refined('from a subclass of BertrError')",
+    "def bug():",
+    "    return {}['missing']"
+  ), module)
+  probe <- reticulate::import_from_path("bridge_probe", path = dirname(module))
+  user <- expect_bertr_error(bertr:::call_core(probe$user_problem()), "^KeyError: a user message")
+  expect_equal(conditionMessage(user), "KeyError: a user message that only looks like another type")
+  expect_bertr_error(bertr:::call_core(probe$refined_problem()), "^from a subclass of BertrError$")
+  bug <- tryCatch(bertr:::call_core(probe$bug()), error = identity)
+  expect_s3_class(bug, "bertr_internal_error")
+  expect_false(inherits(bug, "bertr_error"))
+  expect_equal(bug$python_type, "KeyError")
+  expect_match(bug$traceback, "in bug")
+  expect_match(conditionMessage(bug), "unexpected KeyError: .missing.*a bug in bertr.*Traceback")
+  # an R error inside call_core() is left as it is, not blamed on the Python error before it
+  plain <- tryCatch(bertr:::call_core(stop("a plain R error")), error = identity)
+  expect_equal(conditionMessage(plain), "a plain R error")
+  expect_false(inherits(plain, c("bertr_error", "bertr_internal_error")))
 })

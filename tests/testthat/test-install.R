@@ -76,3 +76,14 @@ test_that("install_bertr() names a missing Python interpreter", {
                      "No Python 3 interpreter found")
   expect_false(dir.exists(env))
 })
+
+test_that("install_bertr() refuses a Python older than the one bertr claims, before making anything", {
+  old <- tempfile("python-3.8-")
+  writeLines(c("#!/bin/sh", "echo 3.8"), old) # answers the version question like a Python 3.8 would
+  Sys.chmod(old, "0755")
+  env <- file.path(tempfile("bertr-install-"), "r-bertr")
+  expect_bertr_error(install_bertr(env, python = old, quiet = TRUE),
+                     "bertr needs Python 3.11 or newer, .* is Python 3.8")
+  expect_false(dir.exists(env))
+  expect_match(bertr:::check_python_version(Sys.which("python3")), "^3\\.(1[1-9]|[2-9][0-9])$") # this one is fine
+})

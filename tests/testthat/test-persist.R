@@ -69,7 +69,8 @@ test_that("damaged or foreign directories give clear errors and nothing is overw
   weights <- file.path(path, "weights.safetensors")
   bytes <- readBin(weights, "raw", file.size(weights))
   writeBin(bytes[seq_len(length(bytes) %/% 2)], weights)
-  expect_bertr_error(bert_load(path), "weights.safetensors has [0-9]+ bytes but [0-9]+ were saved; the file was truncated")
+  expect_bertr_error(bert_load(path),
+                     "weights.safetensors has [0-9]+ bytes but [0-9]+ were saved; the file was truncated")
 })
 
 test_that("pooling = 'mean' trains, is shown, and survives bert_save / bert_load; a bad pooling is refused", {

@@ -15,7 +15,7 @@ test_that("bert_tokenize encodes sentence pairs in segment 1", {
   skip_if_no_bertr()
   x <- bert_tokenize("good tea", seq_len = 8, text_pair = "bad coffee")
   expect_equal(x$segment[1, ], c(0L, 0L, 0L, 0L, 1L, 1L, 1L, 0L))
-  expect_equal(sum(x$token[1, ] == 102L), 2L) # two [SEP]
+  expect_equal(sum(x$token[1, ] == 102L), 2L) # [SEP] twice
 })
 
 test_that("bert_tokenize uses the vocabulary of a given model dir", {

@@ -67,6 +67,8 @@ test_that("early stopping keeps the best epoch; summary and plot describe the ru
   best <- which.min(fit$history$val_loss)
   expect_equal(fit$best_epoch, best)
   expect_equal(nrow(fit$history), best + 2L)
+  expect_equal(fit$kept_epoch, best) # computed by the core, only read by R
+  expect_equal(fit$monitor, "val_loss")
   out <- capture.output(print(summary(fit)))
   expect_true(any(grepl("stopped early after [0-9]+ epoch\\(s\\); weights of epoch [0-9]+ kept", out)))
   expect_true(any(grepl("^ *epoch +step +loss +val_loss", out)))
@@ -79,7 +81,8 @@ test_that("early stopping keeps the best epoch; summary and plot describe the ru
   grDevices::dev.off()
   expect_gt(file.size(png_file), 5000)
 
-  expect_bertr_error(train_toy(tiny_dir, early_stopping = "yes", verbose = FALSE), "`early_stopping` must be TRUE, FALSE")
+  expect_bertr_error(train_toy(tiny_dir, early_stopping = "yes", verbose = FALSE),
+                     "`early_stopping` must be TRUE, FALSE")
   expect_bertr_error(train_toy(tiny_dir, early_stopping = list(monitor = "val_f1"), epochs = 1L, verbose = FALSE),
                      "monitors 'val_f1'.*choose one of loss, val_loss")
   expect_bertr_error(train_toy(tiny_dir, early_stopping = TRUE, validation_split = 0, verbose = FALSE),

@@ -21,7 +21,19 @@ from .pretrained import BertConfig, Pretrained, detect_layout, load_pretrained, 
 from .tokenization import Encoded, WordPieceTokenizer
 
 __all__ = [
-    "BertClassifier", "BertConfig", "BertrError", "Encoded", "Pretrained", "WordPieceTokenizer",
-    "detect_layout", "embed", "embedded_model_dir", "load_model", "load_pretrained", "runtime", "save_model",
-    "tokenizer", "__version__",
+    "BertClassifier",
+    "BertConfig",
+    "BertrError",
+    "Encoded",
+    "Pretrained",
+    "WordPieceTokenizer",
+    "detect_layout",
+    "embed",
+    "embedded_model_dir",
+    "load_model",
+    "load_pretrained",
+    "runtime",
+    "save_model",
+    "tokenizer",
+    "__version__",
 ]

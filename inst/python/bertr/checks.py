@@ -1,7 +1,9 @@
 """Checks of user input (texts, labels, settings) that raise :class:`BertrError` before any work starts."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -108,8 +110,10 @@ def check_sample_weight(weight: Any, n: int) -> np.ndarray:
         raise BertrError(f"sample_weight is missing (NA) in row(s) {_rows(list(missing))}")
     bad = sorted(set(non_float32_rows(weight)) | set(np.flatnonzero(weight < 0).tolist()))
     if bad:
-        raise BertrError(f"sample_weight must be a finite number >= 0 (at most {FLOAT32_MAX:.3g}), but row(s) "
-                         f"{_rows(bad)} hold {format_number(weight[bad[0]])}")
+        raise BertrError(
+            f"sample_weight must be a finite number >= 0 (at most {FLOAT32_MAX:.3g}), but row(s) "
+            f"{_rows(bad)} hold {format_number(weight[bad[0]])}"
+        )
     if not weight.any():
         raise BertrError("sample_weight is 0 for every row")
     return weight
@@ -129,8 +133,9 @@ def class_weights(codes: np.ndarray, classes: Sequence[Any], class_weight: Any) 
         missing = [str(c) for c in classes if str(c) not in mapping]
         unknown = [key for key in mapping if key not in {str(c) for c in classes}]
         if unknown:
-            raise BertrError(f"class_weight names unknown class(es) {', '.join(unknown)}; classes: "
-                             f"{', '.join(map(str, classes))}")
+            raise BertrError(
+                f"class_weight names unknown class(es) {', '.join(unknown)}; classes: {', '.join(map(str, classes))}"
+            )
         if missing:
             raise BertrError(f"class_weight lacks a weight for class(es) {', '.join(missing)}")
         per_class = np.asarray([float(mapping[str(c)]) for c in classes])

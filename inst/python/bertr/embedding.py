@@ -5,9 +5,10 @@ states over the real tokens (sentence-transformers' pooling; the embedded all-Mi
 [CLS] state through BERT's pooler. Texts run through the same length-sorted, token-packed batches as
 prediction, and come back in input order.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -32,9 +33,18 @@ def finish_vectors(vectors: np.ndarray, normalize: bool) -> np.ndarray:
     return vectors
 
 
-def embed(texts: Sequence[str], pretrained: str | None = None, pooling: str | None = None, seq_len: int = 128,
-          batch_size: int = 32, pairs: Sequence[str] | None = None, normalize: bool = False,
-          do_lower_case: bool | None = None, threads: int | None = None, report: ProgressFn = None) -> np.ndarray:
+def embed(
+    texts: Sequence[str],
+    pretrained: str | None = None,
+    pooling: str | None = None,
+    seq_len: int = 128,
+    batch_size: int = 32,
+    pairs: Sequence[str] | None = None,
+    normalize: bool = False,
+    do_lower_case: bool | None = None,
+    threads: int | None = None,
+    report: ProgressFn = None,
+) -> np.ndarray:
     """Embeddings (n, hidden) of ``texts`` from a pretrained BERT (``None``: the embedded all-MiniLM-L6-v2),
     without fine-tuning. ``pooling`` ``None`` follows the model (mean for the embedded one; with
     ``normalize=True`` its vectors are sentence-transformers' all-MiniLM-L6-v2 sentence embeddings). A fitted
@@ -49,7 +59,7 @@ def embed(texts: Sequence[str], pretrained: str | None = None, pooling: str | No
     batch_size = check_positive_int(batch_size, "batch_size")
     runtime.configure_threads(threads)  # before TensorFlow starts (below), with its start-up quiet
     from .graph import embedding_graph  # TensorFlow: imported after runtime.configure_threads()
-    from .inference import predict_batches
+    from .inference import predict_batches  # TensorFlow, likewise
 
     model = load_pretrained(pretrained, do_lower_case)
     seq_len = check_positive_int(seq_len, "seq_len", 8, model.config.max_position_embeddings)

@@ -3,18 +3,28 @@
 This is the one implementation of training and prediction; the R package's ``bert_train()`` and
 ``predict()`` call into it.
 """
+
 from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import persistence, runtime
-from .checks import (check_fraction, check_pooling, check_positive_int, check_sample_weight, check_texts,
-                     class_weights, is_missing, show_value)
+from .checks import (
+    check_fraction,
+    check_pooling,
+    check_positive_int,
+    check_sample_weight,
+    check_texts,
+    class_weights,
+    is_missing,
+    show_value,
+)
 from .embedding import check_normalize, finish_vectors
 from .errors import BertrError
 from .pretrained import BertConfig, Pretrained, load_pretrained
@@ -45,7 +55,7 @@ class FitRecord:
     monitor: str | None = None  # the validation metric that judged the epochs (a history column), if any
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], early_stopping: Any = None) -> "FitRecord":
+    def from_dict(cls, values: dict[str, Any], early_stopping: Any = None) -> FitRecord:
         record = cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
         if record.kept_epoch is None:  # saved before bertr recorded it
             record.kept_epoch = kept_epoch(len(record.history), record.best_epoch, early_stopping)
@@ -135,7 +145,7 @@ class BertClassifier:
         names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
         return {name: getattr(self, name) for name in names}
 
-    def set_params(self, **params) -> "BertClassifier":
+    def set_params(self, **params) -> BertClassifier:
         valid = self.get_params()
         for name, value in params.items():
             if name not in valid:
@@ -160,12 +170,21 @@ class BertClassifier:
         self.pooling = check_pooling(self.pooling)
 
     # fitting ----------------------------------------------------------------------------------
-    def fit(self, texts: Sequence[str], y: Sequence[Any], classes: Sequence[Any] | None = None,
-            pairs: Sequence[str] | None = None, sample_weight: Sequence[float] | None = None,
-            class_weight: str | dict | None = None, label_names: Sequence[str] | None = None,
-            callback: ProgressFn = None, checkpoint_dir: str | None = None,
-            checkpoint_every: int | None = None, resume: bool = True,
-            on_step: Callable[[dict], None] | None = None) -> "BertClassifier":
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: Sequence[Any],
+        classes: Sequence[Any] | None = None,
+        pairs: Sequence[str] | None = None,
+        sample_weight: Sequence[float] | None = None,
+        class_weight: str | dict | None = None,
+        label_names: Sequence[str] | None = None,
+        callback: ProgressFn = None,
+        checkpoint_dir: str | None = None,
+        checkpoint_every: int | None = None,
+        resume: bool = True,
+        on_step: Callable[[dict], None] | None = None,
+    ) -> BertClassifier:
         """Fine-tune on ``texts`` (and second texts ``pairs``) and labels ``y``.
 
         ``y`` is one label per text, or a 2-D 0/1 array (one column per label, named by ``label_names``)
@@ -193,8 +212,9 @@ class BertClassifier:
         runtime.set_seed(self.seed)
         model = self._initialize_model(pretrained, data.task, n_train=len(train_idx))
         trainer = self._initialize_trainer(model, encoded, data, train_idx, val_idx, callback, on_step)
-        checkpointer = self._initialize_checkpoints(trainer, checkpoint_dir, checkpoint_every, resume, encoded, data,
-                                                    train_idx, callback)
+        checkpointer = self._initialize_checkpoints(
+            trainer, checkpoint_dir, checkpoint_every, resume, encoded, data, train_idx, callback
+        )
         trainer.checkpoint = None if checkpointer is None else checkpointer.save
         state = trainer.run()
         self.task_ = data.task
@@ -203,15 +223,28 @@ class BertClassifier:
         self.model_ = model
         self.tokenizer_ = tokenizer
         self.pooling_ = self.pooling or pretrained.pooling
-        self.pretrained_ = {"name": pretrained.name, "path": str(pretrained.path), "layout": pretrained.layout,
-                            "do_lower_case": pretrained.do_lower_case, **pretrained.config.to_dict()}
+        self.pretrained_ = {
+            "name": pretrained.name,
+            "path": str(pretrained.path),
+            "layout": pretrained.layout,
+            "do_lower_case": pretrained.do_lower_case,
+            **pretrained.config.to_dict(),
+        }
         monitor = trainer.early_stopping.monitor if trainer.early_stopping is not None else data.task.monitor
-        self._set_record(FitRecord(
-            history=state.history, trace=state.trace, n_train=len(train_idx), n_validation=len(val_idx),
-            fit_seconds=time.perf_counter() - started, best_epoch=state.best_epoch,
-            kept_epoch=kept_epoch(len(state.history), state.best_epoch, self.early_stopping),
-            stopped_early=state.stopped_early, resumed_at=list(state.resumed_at),
-            monitor=monitor if state.history and monitor in state.history[-1] else None))
+        self._set_record(
+            FitRecord(
+                history=state.history,
+                trace=state.trace,
+                n_train=len(train_idx),
+                n_validation=len(val_idx),
+                fit_seconds=time.perf_counter() - started,
+                best_epoch=state.best_epoch,
+                kept_epoch=kept_epoch(len(state.history), state.best_epoch, self.early_stopping),
+                stopped_early=state.stopped_early,
+                resumed_at=list(state.resumed_at),
+                monitor=monitor if state.history and monitor in state.history[-1] else None,
+            )
+        )
         return self
 
     def _initialize_data(self, texts, y, classes, pairs, sample_weight, class_weight, label_names) -> _TrainingData:
@@ -221,8 +254,10 @@ class BertClassifier:
         pairs = None if pairs is None else check_texts(pairs, "the paired text")
         n_labels = len(y) if hasattr(y, "__len__") else len(list(y))
         if n_labels != len(texts) or (pairs is not None and len(pairs) != len(texts)):
-            raise BertrError(f"got {len(texts)} texts, {n_labels} labels"
-                             + ("" if pairs is None else f" and {len(pairs)} paired texts"))
+            raise BertrError(
+                f"got {len(texts)} texts, {n_labels} labels"
+                + ("" if pairs is None else f" and {len(pairs)} paired texts")
+            )
         task = make_task(y, self.task, classes, label_names)
         target = task.encode(y)
         weight = self._row_weights(task, target, sample_weight, class_weight, len(texts))
@@ -237,30 +272,63 @@ class BertClassifier:
     def _initialize_model(self, pretrained: Pretrained, task: Task, n_train: int):
         """The classifier network with the pretrained weights, compiled with AdamWarmup and the task's loss."""
         from .graph import build_classifier  # TensorFlow: imported after runtime.configure_threads()
-        from .optim import AdamWarmup, calc_train_steps
+        from .optim import AdamWarmup, calc_train_steps  # TensorFlow, likewise
 
-        model = build_classifier(pretrained, n_outputs=task.n_outputs, activation=task.activation,
-                                 dropout_rate=self.dropout, pooling=self.pooling or pretrained.pooling)
+        model = build_classifier(
+            pretrained,
+            n_outputs=task.n_outputs,
+            activation=task.activation,
+            dropout_rate=self.dropout,
+            pooling=self.pooling or pretrained.pooling,
+        )
         total, warmup = calc_train_steps(n_train, self.batch_size, self.epochs, self.warmup_proportion)
-        optimizer = AdamWarmup(decay_steps=total, warmup_steps=warmup, learning_rate=self.learning_rate,
-                               weight_decay=self.weight_decay)
+        optimizer = AdamWarmup(
+            decay_steps=total, warmup_steps=warmup, learning_rate=self.learning_rate, weight_decay=self.weight_decay
+        )
         model.compile(optimizer=optimizer, loss=task.loss)
         return model
 
-    def _initialize_trainer(self, model, encoded: Encoded, data: _TrainingData, train_idx: np.ndarray,
-                            val_idx: np.ndarray, callback: ProgressFn, on_step):
+    def _initialize_trainer(
+        self,
+        model,
+        encoded: Encoded,
+        data: _TrainingData,
+        train_idx: np.ndarray,
+        val_idx: np.ndarray,
+        callback: ProgressFn,
+        on_step,
+    ):
         """The training loop over the training rows, scoring the validation rows after every epoch."""
         from .training import Trainer  # TensorFlow: imported after runtime.configure_threads()
 
         validation = (_take(encoded, val_idx), data.target[val_idx]) if len(val_idx) else None
-        return Trainer(model, _take(encoded, train_idx), data.target[train_idx], epochs=self.epochs,
-                       batch_size=self.batch_size, validation=validation, score=data.task.metrics, seed=self.seed,
-                       weight=None if data.weight is None else data.weight[train_idx],
-                       learning_rate=model.optimizer.schedule.rate_at, early_stopping=self._early_stopping(data.task),
-                       report=callback, on_step=on_step)
+        return Trainer(
+            model,
+            _take(encoded, train_idx),
+            data.target[train_idx],
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            validation=validation,
+            score=data.task.metrics,
+            seed=self.seed,
+            weight=None if data.weight is None else data.weight[train_idx],
+            learning_rate=model.optimizer.schedule.rate_at,
+            early_stopping=self._early_stopping(data.task),
+            report=callback,
+            on_step=on_step,
+        )
 
-    def _initialize_checkpoints(self, trainer, checkpoint_dir, checkpoint_every, resume, encoded: Encoded,
-                                data: _TrainingData, train_idx: np.ndarray, callback: ProgressFn):
+    def _initialize_checkpoints(
+        self,
+        trainer,
+        checkpoint_dir,
+        checkpoint_every,
+        resume,
+        encoded: Encoded,
+        data: _TrainingData,
+        train_idx: np.ndarray,
+        callback: ProgressFn,
+    ):
         """With ``checkpoint_dir``: the run's checkpointer, and the trainer restored from its last checkpoint
         (``resume``) or the directory cleared; without, None."""
         if checkpoint_dir is None:
@@ -275,8 +343,15 @@ class BertClassifier:
         if manifest is not None:
             checkpointer.restore(trainer, manifest)
             if callback is not None:
-                callback({"event": "resume", "step": trainer.state.step, "epoch": trainer.state.epoch + 1,
-                          "finished": trainer.finished, "path": manifest["path"]})
+                callback(
+                    {
+                        "event": "resume",
+                        "step": trainer.state.step,
+                        "epoch": trainer.state.epoch + 1,
+                        "finished": trainer.finished,
+                        "path": manifest["path"],
+                    }
+                )
         elif not resume:
             checkpointer.clear()
         return checkpointer
@@ -306,12 +381,16 @@ class BertClassifier:
         if spec is True:
             spec = {}
         if not isinstance(spec, dict):
-            raise BertrError("early_stopping must be TRUE/FALSE or a list(monitor = , patience = , min_delta = , "
-                             f"restore_best = ), not {spec!r}")
+            raise BertrError(
+                "early_stopping must be TRUE/FALSE or a list(monitor = , patience = , min_delta = , "
+                f"restore_best = ), not {spec!r}"
+            )
         unknown = sorted(set(spec) - {"monitor", "patience", "min_delta", "restore_best"})
         if unknown:
-            raise BertrError(f"early_stopping has unknown setting(s) {', '.join(unknown)}; "
-                             "use monitor, patience, min_delta, restore_best")
+            raise BertrError(
+                f"early_stopping has unknown setting(s) {', '.join(unknown)}; "
+                "use monitor, patience, min_delta, restore_best"
+            )
         monitor = spec.get("monitor", default)
         if not isinstance(monitor, str):
             raise BertrError(f"early_stopping's monitor must be a metric name such as '{default}'")
@@ -320,9 +399,12 @@ class BertClassifier:
             raise BertrError(f"early_stopping's min_delta must be a number >= 0, not {min_delta!r}")
         from .training import EarlyStopping  # TensorFlow: imported after runtime.configure_threads()
 
-        return EarlyStopping(monitor=monitor, patience=check_positive_int(spec.get("patience", 1),
-                                                                          "early_stopping's patience"),
-                             min_delta=float(min_delta), restore_best=bool(spec.get("restore_best", True)))
+        return EarlyStopping(
+            monitor=monitor,
+            patience=check_positive_int(spec.get("patience", 1), "early_stopping's patience"),
+            min_delta=float(min_delta),
+            restore_best=bool(spec.get("restore_best", True)),
+        )
 
     def _run_settings(self) -> dict[str, Any]:
         """The settings that decide a training run's result (checked when resuming a checkpoint)."""
@@ -363,23 +445,39 @@ class BertClassifier:
         encoded = self.encode(texts, pairs, report)  # checks first that the model is fitted
         return predict_batches(network or self.model_, encoded, self._batch_size(batch_size), report)
 
-    def predict_proba(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
-                      batch_size: int | None = None, report: ProgressFn = None) -> np.ndarray:
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[str] | None = None,
+        batch_size: int | None = None,
+        report: ProgressFn = None,
+    ) -> np.ndarray:
         """Probabilities: binary (n, 2) in ``classes_`` order; multiclass / multilabel (n, K); soft (n,).
         For regression, the predicted values (n,). ``report`` receives tokenize / predict progress events."""
         output = self._output(texts, pairs, batch_size, report)
         return self.task_.probabilities(output)
 
-    def predict(self, texts: Sequence[str], pairs: Sequence[str] | None = None,
-                batch_size: int | None = None, report: ProgressFn = None) -> np.ndarray:
+    def predict(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[str] | None = None,
+        batch_size: int | None = None,
+        report: ProgressFn = None,
+    ) -> np.ndarray:
         """Decisions (see :meth:`bertr.tasks.Task.predict`): classes (binary: probability >= 0.5 for the second;
         multiclass: the most probable), 1/0 for a soft label's fraction >= 0.5 and for each label of a
         multi-label task, values for regression."""
         output = self._output(texts, pairs, batch_size, report)
         return self.task_.predict(output)
 
-    def embed(self, texts: Sequence[str], pairs: Sequence[str] | None = None, normalize: bool = False,
-              batch_size: int | None = None, report: ProgressFn = None) -> np.ndarray:
+    def embed(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[str] | None = None,
+        normalize: bool = False,
+        batch_size: int | None = None,
+        report: ProgressFn = None,
+    ) -> np.ndarray:
         """Embeddings (n, hidden): the fine-tuned text summaries the output layer reads (see
         :mod:`bertr.embedding`; ``normalize`` scales each to unit length)."""
         check_normalize(normalize)
@@ -388,8 +486,14 @@ class BertClassifier:
 
         return finish_vectors(self._output(texts, pairs, batch_size, report, summary_network(self.model_)), normalize)
 
-    def evaluate(self, texts: Sequence[str], y: Sequence[Any], pairs: Sequence[str] | None = None,
-                 batch_size: int | None = None, report: ProgressFn = None) -> dict[str, float]:
+    def evaluate(
+        self,
+        texts: Sequence[str],
+        y: Sequence[Any],
+        pairs: Sequence[str] | None = None,
+        batch_size: int | None = None,
+        report: ProgressFn = None,
+    ) -> dict[str, float]:
         """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`; all NaN for no texts)."""
         self._check_fitted()
         texts = check_texts(texts, allow_empty=True)
@@ -425,11 +529,17 @@ class BertClassifier:
             "extra": extra or {},
         }
         config = {k: self.pretrained_[k] for k in BertConfig.__dataclass_fields__}
-        return persistence.write_model(path, weights=weight_arrays(self.model_), config=config,
-                                       vocab_path=self.tokenizer_.vocab_path, manifest=manifest, overwrite=overwrite)
+        return persistence.write_model(
+            path,
+            weights=weight_arrays(self.model_),
+            config=config,
+            vocab_path=self.tokenizer_.vocab_path,
+            manifest=manifest,
+            overwrite=overwrite,
+        )
 
     @classmethod
-    def load(cls, path: str) -> "BertClassifier":
+    def load(cls, path: str) -> BertClassifier:
         """A fitted model read from a directory written by :meth:`save` (verified first, see
         :mod:`bertr.persistence`)."""
         saved = persistence.read_model(path)
@@ -459,8 +569,11 @@ class BertClassifier:
         classifier.tokenizer_ = tokenizer
         classifier.pretrained_ = manifest.get("pretrained", {})
         classifier._set_record(FitRecord.from_dict(fitted, classifier.early_stopping))
-        classifier.saved_ = {"path": str(saved.path), "versions": manifest.get("versions", {}),
-                             "extra": manifest.get("extra", {})}
+        classifier.saved_ = {
+            "path": str(saved.path),
+            "versions": manifest.get("versions", {}),
+            "extra": manifest.get("extra", {}),
+        }
         return classifier
 
     # the fitted model described -----------------------------------------------------------------
@@ -488,21 +601,41 @@ class BertClassifier:
     def settings_text(self) -> list[str]:
         """The settings that shape a fit, as ``name = value`` in R syntax (for summaries and messages)."""
         settings = self.settings()
-        shown = ("seq_len", "batch_size", "epochs", "learning_rate", "warmup_proportion", "weight_decay", "dropout",
-                 "pooling", "validation_split", "seed", "early_stopping")
+        shown = (
+            "seq_len",
+            "batch_size",
+            "epochs",
+            "learning_rate",
+            "warmup_proportion",
+            "weight_decay",
+            "dropout",
+            "pooling",
+            "validation_split",
+            "seed",
+            "early_stopping",
+        )
         return [f"{name} = {show_value(settings[name])}" for name in shown]
 
     def fitted_facts(self) -> dict[str, Any]:
         """Everything the R package shows of a fitted model, in one dict: the task and its levels (as text), the
         pretrained model, the settings, the history and per-step trace as columns, and the fit record."""
         self._check_fitted()
-        levels = [str(c) for c in self.classes_] if self.task_.name in ("binary", "multiclass", "multilabel") else []
+        named = self.task_.name in ("binary", "multiclass", "multilabel")
+        levels = [_level_text(c) for c in self.classes_] if named else []
         record = asdict(self._record())
         del record["trace"]  # as columns (steps), like the history
         record["history"] = self.history_columns()
-        return {"task": self.task_.name, "levels": levels, "paired": self.paired_, "pretrained": self.pretrained_,
-                "settings": self.settings(), "settings_text": self.settings_text(),
-                "early_stopping": self.early_stopping, **record, "steps": self.trace_columns()}
+        return {
+            "task": self.task_.name,
+            "levels": levels,
+            "paired": self.paired_,
+            "pretrained": self.pretrained_,
+            "settings": self.settings(),
+            "settings_text": self.settings_text(),
+            "early_stopping": self.early_stopping,
+            **record,
+            "steps": self.trace_columns(),
+        }
 
 
 def save_model(classifier: BertClassifier, path: str, extra: dict | None = None, overwrite: bool = False) -> str:
@@ -513,6 +646,13 @@ def save_model(classifier: BertClassifier, path: str, extra: dict | None = None,
 def load_model(path: str) -> BertClassifier:
     """A fitted :class:`BertClassifier` read from a directory written by :func:`save_model`."""
     return BertClassifier.load(path)
+
+
+def _level_text(value: Any) -> str:
+    """A class as R writes it: 0/1 labels arrive as floats (1.0), which R prints as 1."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _take(encoded: Encoded, rows: np.ndarray) -> Encoded:

@@ -4,6 +4,7 @@ Two of keras-bert's pieces are computed more cheaply with the same maths: multi-
 (:class:`FusedMultiHeadAttention`) and the exact GELU's gradient (:func:`gelu_exact`). Measured on a 2-core CPU
 with the embedded model at batch 32 x 128 tokens, they cut a training step's peak memory from about 3.4 GB to
 2.6 GB and its time by about 8%."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,11 +17,11 @@ import numpy as np
 from . import runtime
 
 runtime.configure_threads()  # a no-op when bertr already set TensorFlow's threads; else before TF starts
+import keras_bert
+import keras_transformer.transformer
 import tensorflow as tf
 import tf_keras
-import keras_bert
 from keras_bert.layers import Extract
-import keras_transformer.transformer
 from keras_multi_head import MultiHeadAttention
 
 from .checks import check_pooling
@@ -105,8 +106,13 @@ def gelu_tanh(x):
     return 0.5 * x * (1.0 + tf.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * tf.pow(x, 3))))
 
 
-ACTIVATIONS = {"gelu": gelu_exact, "gelu_new": gelu_tanh, "gelu_fast": gelu_tanh,
-               "gelu_pytorch_tanh": gelu_tanh, "relu": "relu"}
+ACTIVATIONS = {
+    "gelu": gelu_exact,
+    "gelu_new": gelu_tanh,
+    "gelu_fast": gelu_tanh,
+    "gelu_pytorch_tanh": gelu_tanh,
+    "relu": "relu",
+}
 
 
 def build_encoder(config: BertConfig, seq_len: int | None = None, dropout_rate: float | None = None):
@@ -154,10 +160,14 @@ def set_encoder_weights(model, pretrained: Pretrained) -> None:
         model.get_layer(f"{dst}-MultiHeadSelfAttention-Norm").set_weights(
             [w[f"{src}/attention/output/LayerNorm/gamma"], w[f"{src}/attention/output/LayerNorm/beta"]]
         )
-        model.get_layer(f"{dst}-FeedForward").set_weights([
-            w[f"{src}/intermediate/dense/kernel"], w[f"{src}/intermediate/dense/bias"],
-            w[f"{src}/output/dense/kernel"], w[f"{src}/output/dense/bias"],
-        ])
+        model.get_layer(f"{dst}-FeedForward").set_weights(
+            [
+                w[f"{src}/intermediate/dense/kernel"],
+                w[f"{src}/intermediate/dense/bias"],
+                w[f"{src}/output/dense/kernel"],
+                w[f"{src}/output/dense/bias"],
+            ]
+        )
         model.get_layer(f"{dst}-FeedForward-Norm").set_weights(
             [w[f"{src}/output/LayerNorm/gamma"], w[f"{src}/output/LayerNorm/beta"]]
         )
@@ -202,12 +212,19 @@ def build_classifier(
 
 
 def _set_pooler_weights(model, pretrained: Pretrained) -> None:
-    model.get_layer(POOLER_LAYER).set_weights([pretrained.weights["bert/pooler/dense/kernel"],
-                                               pretrained.weights["bert/pooler/dense/bias"]])
+    model.get_layer(POOLER_LAYER).set_weights(
+        [pretrained.weights["bert/pooler/dense/kernel"], pretrained.weights["bert/pooler/dense/bias"]]
+    )
 
 
-def classifier_graph(config: BertConfig, n_outputs: int, activation: str = "sigmoid",
-                     dropout_rate: float | None = None, seq_len: int | None = None, pooling: str = "cls"):
+def classifier_graph(
+    config: BertConfig,
+    n_outputs: int,
+    activation: str = "sigmoid",
+    dropout_rate: float | None = None,
+    seq_len: int | None = None,
+    pooling: str = "cls",
+):
     """The classifier's layers for ``config`` with freshly initialised weights: encoder -> text summary ->
     dropout -> new Dense head. The summary is ``"cls"``: the [CLS] state through the pooler (``NSP-Dense``,
     tanh; the article's and BERT's own), or ``"mean"``: the mean of the token states (:class:`MeanPool`).
@@ -219,7 +236,9 @@ def classifier_graph(config: BertConfig, n_outputs: int, activation: str = "sigm
     if rate > 0:
         pooled = tf_keras.layers.Dropout(rate, name="Output-Dropout")(pooled)
     output = tf_keras.layers.Dense(
-        n_outputs, activation=activation, name=OUTPUT_LAYER,
+        n_outputs,
+        activation=activation,
+        name=OUTPUT_LAYER,
         kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
     )(pooled)
     return tf_keras.Model(inputs=encoder.inputs, outputs=output, name="bert_classifier")
@@ -231,7 +250,9 @@ def _summary(config: BertConfig, encoder, pooling: str):
         return MeanPool(name=MEAN_LAYER)([encoder.output, encoder.inputs[0]])
     cls = Extract(index=0, name="Extract")(encoder.output)
     return tf_keras.layers.Dense(
-        config.hidden_size, activation="tanh", name=POOLER_LAYER,
+        config.hidden_size,
+        activation="tanh",
+        name=POOLER_LAYER,
         kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
     )(cls)
 
@@ -268,8 +289,10 @@ def embedding_graph(pretrained: Pretrained, pooling: str = "cls"):
     needs the checkpoint's pretrained pooler (a random one would give meaningless vectors)."""
     check_pooling(pooling, allow_none=False)
     if pooling == "cls" and not pretrained.has_pooler:
-        raise BertrError(f"the pretrained model '{pretrained.name}' has no pooler weights, so it has no [CLS] "
-                         "embedding; use pooling = 'mean'")
+        raise BertrError(
+            f"the pretrained model '{pretrained.name}' has no pooler weights, so it has no [CLS] "
+            "embedding; use pooling = 'mean'"
+        )
     encoder = build_encoder(pretrained.config, dropout_rate=0.0)
     model = tf_keras.Model(encoder.inputs, _summary(pretrained.config, encoder, pooling), name="bert_embedding")
     set_encoder_weights(model, pretrained)
@@ -301,8 +324,10 @@ def assign_weight_arrays(model, arrays: dict[str, np.ndarray], what: str) -> Non
                 raise BertrError(f"{what}: weight {key} is missing")
             value = arrays[key]
             if tuple(value.shape) != tuple(variable.shape):
-                raise BertrError(f"{what}: weight {key} has shape {tuple(value.shape)} but the model described by "
-                                 f"its config needs {tuple(variable.shape)}; the config and weights do not match")
+                raise BertrError(
+                    f"{what}: weight {key} has shape {tuple(value.shape)} but the model described by "
+                    f"its config needs {tuple(variable.shape)}; the config and weights do not match"
+                )
             values.append(value)
         if values:
             plan.append((layer, values))

@@ -4,6 +4,7 @@ One implementation serves prediction, evaluation (and validation during training
 sorted by length, packed into batches of about the same number of padded tokens, run through one tf.function
 traced for any batch shape, and put back in input order.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -13,10 +14,10 @@ import numpy as np
 from . import runtime
 
 runtime.configure_threads()  # a no-op when bertr already set TensorFlow's threads; else before TF starts
-import tensorflow as tf  # noqa: E402  (after the thread pools are set)
+import tensorflow as tf  # after the thread pools are set
 
-from .progress import ProgressFn, Throttle  # noqa: E402
-from .tokenization import Encoded  # noqa: E402
+from .progress import ProgressFn, Throttle
+from .tokenization import Encoded
 
 PAD_MULTIPLE = 8  # batches are padded to a multiple of this, bounding the number of distinct shapes
 
@@ -37,7 +38,7 @@ def prediction_batches(lengths: np.ndarray, batch_size: int, max_len: int) -> li
     for end in range(1, len(order) + 1):
         width = widths[end - 1]  # the batch's longest row so far: rows are sorted
         if (end - start) * width > budget or end - start > 16 * batch_size:
-            batches.append(order[start:end - 1])
+            batches.append(order[start : end - 1])
             start = end - 1
     if start < len(order):
         batches.append(order[start:])
@@ -60,7 +61,7 @@ def padded_batch(data: Encoded, rows: np.ndarray, lengths: np.ndarray) -> list[n
     return [data.token[rows, :width], data.segment[rows, :width]]
 
 
-_inference_functions: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # cache: model -> its function
+_inference_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # cache: model -> its function
 
 
 def _inference_function(model):
@@ -72,14 +73,16 @@ def _inference_function(model):
     if function is None:
         ids = tf.TensorSpec((None, None), tf.int32)
         owner = weakref.ref(model)  # a strong reference from the value would keep the key alive for ever
-        function = tf.function(lambda token, segment: owner()([token, segment], training=False),
-                               input_signature=[ids, ids])
+        function = tf.function(
+            lambda token, segment: owner()([token, segment], training=False), input_signature=[ids, ids]
+        )
         _inference_functions[model] = function
     return function
 
 
-def predict_batches(model, data: Encoded, batch_size: int, report: ProgressFn = None,
-                    every_seconds: float = 1.0) -> np.ndarray:
+def predict_batches(
+    model, data: Encoded, batch_size: int, report: ProgressFn = None, every_seconds: float = 1.0
+) -> np.ndarray:
     """Model outputs for every row, in input order, from length-sorted batches in inference mode.
 
     ``report`` receives ``{"event": "predict", "step", "steps", "elapsed"}`` about every ``every_seconds``."""
@@ -98,5 +101,3 @@ def predict_batches(model, data: Encoded, batch_size: int, report: ProgressFn = 
     result = np.empty_like(output)
     result[np.concatenate(batches)] = output
     return result
-
-

@@ -1,4 +1,5 @@
 """Evaluation metrics on numpy arrays (no scikit-learn dependency)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,7 +19,7 @@ def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
     boundaries = np.flatnonzero(np.diff(sorted_scores)) + 1
     starts = np.concatenate(([0], boundaries))
     ends = np.concatenate((boundaries, [len(score)]))
-    for start, end in zip(starts, ends):
+    for start, end in zip(starts, ends, strict=True):
         ranks[order[start:end]] = (start + end + 1) / 2.0
     return float((ranks[y_true].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 

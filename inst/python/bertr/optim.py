@@ -9,10 +9,11 @@ current TensorFlow (``'AdamWarmup' object has no attribute '_set_hyper'``). This
 * decoupled weight decay on weights whose name contains one of ``weight_decay_pattern``:
   ``w -= a_t * (m / (sqrt(v) + eps) + weight_decay * w)``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import runtime
 
@@ -83,8 +84,14 @@ class AdamWarmup(tf_keras.optimizers.Adam):
     ):
         schedule = WarmupLinearDecay(learning_rate, decay_steps, warmup_steps, min_lr)
         super().__init__(
-            learning_rate=schedule, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
-            jit_compile=False, name=name, **kwargs,
+            learning_rate=schedule,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            jit_compile=False,
+            name=name,
+            **kwargs,
         )
         self.schedule = schedule
         self.decoupled_weight_decay = float(weight_decay)
@@ -117,17 +124,28 @@ class AdamWarmup(tf_keras.optimizers.Adam):
             gradient = tf.convert_to_tensor(gradient)
         index = self._index_dict[self._var_key(variable)]
         tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
-            beta1_power=beta_1_power, beta2_power=beta_2_power, lr=lr, beta1=beta_1, beta2=beta_2,
-            epsilon=tf.cast(self.epsilon, dtype), grad=gradient, use_locking=False)
+            var=variable.handle,
+            m=self._momentums[index].handle,
+            v=self._velocities[index].handle,
+            beta1_power=beta_1_power,
+            beta2_power=beta_2_power,
+            lr=lr,
+            beta1=beta_1,
+            beta2=beta_2,
+            epsilon=tf.cast(self.epsilon, dtype),
+            grad=gradient,
+            use_locking=False,
+        )
 
     def _unfused_update_step(self, gradient, variable):
         if not self._decays(variable):
             return super().update_step(gradient, variable)
         local_step = tf.cast(self.iterations + 1, variable.dtype)
         lr = tf.cast(self.learning_rate, variable.dtype)
-        alpha = lr * tf.sqrt(1 - tf.pow(tf.cast(self.beta_2, variable.dtype), local_step)) / (
-            1 - tf.pow(tf.cast(self.beta_1, variable.dtype), local_step)
+        alpha = (
+            lr
+            * tf.sqrt(1 - tf.pow(tf.cast(self.beta_2, variable.dtype), local_step))
+            / (1 - tf.pow(tf.cast(self.beta_1, variable.dtype), local_step))
         )
         decay = alpha * self.decoupled_weight_decay * tf.identity(variable)  # uses w before the Adam step
         super().update_step(gradient, variable)

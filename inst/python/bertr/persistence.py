@@ -16,6 +16,7 @@ The directory is written atomically (a temporary sibling renamed into place). Wh
 a classifier is rebuilt from it, is the estimator's business (:meth:`~bertr.estimator.BertClassifier.save` and
 ``load``); this module owns only the files.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -44,8 +45,15 @@ class SavedModel:
     vocab_path: Path
 
 
-def write_model(path: str, *, weights: dict[str, np.ndarray], config: dict[str, Any], vocab_path: str | Path,
-                manifest: dict[str, Any], overwrite: bool = False) -> str:
+def write_model(
+    path: str,
+    *,
+    weights: dict[str, np.ndarray],
+    config: dict[str, Any],
+    vocab_path: str | Path,
+    manifest: dict[str, Any],
+    overwrite: bool = False,
+) -> str:
     """Write a saved-model directory at ``path`` from its parts; returns its absolute path."""
 
     def fill(tmp: Path) -> dict:
@@ -70,7 +78,8 @@ def read_model(path: str) -> SavedModel:
     config = BertConfig.from_json(path / "config.json")
     vocab_size = count_vocab(path / "vocab.txt")
     if vocab_size != config.vocab_size:
-        raise BertrError(f"{what}: vocab.txt has {vocab_size} entries but config.json says vocab_size "
-                         f"{config.vocab_size}")
+        raise BertrError(
+            f"{what}: vocab.txt has {vocab_size} entries but config.json says vocab_size {config.vocab_size}"
+        )
     weights = read_arrays(path / "weights.safetensors", what)
     return SavedModel(path.absolute(), what, manifest, config, weights, path / "vocab.txt")

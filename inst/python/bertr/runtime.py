@@ -3,6 +3,7 @@
 Importing this module never imports TensorFlow; ``configure_threads`` does, and must run before the
 first TensorFlow operation creates the runtime (later calls cannot change the pools and are ignored).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -49,7 +50,7 @@ def configure_threads(intra_op: int | None = None, inter_op: int | None = None) 
         return _threads
     tune_malloc()
     with quiet_native_stderr():
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow starts here: its thread pools are set right after, before any op
 
         try:
             tf.config.threading.set_inter_op_parallelism_threads(wanted[0])
@@ -141,7 +142,7 @@ def set_seed(seed: int) -> None:
     stream can be saved in a training checkpoint and continued exactly after a resume. Models built after
     this call use it.
     """
-    import tf_keras
+    import tf_keras  # TensorFlow: seeding is part of a fit, after configure_threads()
 
     tf_keras.backend.experimental.enable_tf_random_generator()
     tf_keras.utils.set_random_seed(int(seed))

@@ -6,6 +6,7 @@ sha256 and size of each file, checked before anything is used, so a truncated or
 names the file. Directories are written next to their destination under a temporary name and renamed into
 place, so an interrupted write never leaves a half-written directory where a complete one is expected.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -59,13 +61,13 @@ def read_json(path: Path, what: str) -> Any:
 
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Named arrays as one safetensors file (contiguous copies; no code, no pickle)."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save_file  # not needed by `import bertr`, so missing_modules() can name it
 
     save_file({name: np.ascontiguousarray(value) for name, value in arrays.items()}, str(path))
 
 
 def read_arrays(path: Path, what: str) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load_file
+    from safetensors.numpy import load_file  # not needed by `import bertr`, so missing_modules() can name it
 
     try:
         return load_file(str(path))
@@ -149,9 +151,13 @@ def verify_directory(path: Path, what: str) -> dict:
             raise BertrError(f"{what}: {name} is missing in {path}")
         size = item.stat().st_size
         if size != facts.get("bytes"):
-            raise BertrError(f"{what}: {name} has {size} bytes but {facts.get('bytes')} were saved; "
-                             "the file was truncated or modified after saving")
+            raise BertrError(
+                f"{what}: {name} has {size} bytes but {facts.get('bytes')} were saved; "
+                "the file was truncated or modified after saving"
+            )
         if sha256_file(item) != facts.get("sha256"):
-            raise BertrError(f"{what}: {name} does not match its checksum in {MANIFEST}; "
-                             "the file was modified or damaged after saving")
+            raise BertrError(
+                f"{what}: {name} does not match its checksum in {MANIFEST}; "
+                "the file was modified or damaged after saving"
+            )
     return manifest

@@ -4,17 +4,19 @@ Tasks: ``binary`` (two classes, one sigmoid), ``soft`` (a fraction in [0, 1], on
 Jigsaw's ``target``), ``multiclass`` (softmax over K classes), ``multilabel`` (K independent sigmoids) and
 ``regression`` (one linear output, mean squared error).
 """
+
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import metrics
-from .errors import BertrError
 from .checks import _rows, format_number, is_missing, non_float32_rows
+from .errors import BertrError
 
 TASKS = ("binary", "soft", "multiclass", "multilabel", "regression")
 
@@ -41,7 +43,8 @@ class Task:
     @property
     def loss(self) -> str:
         return {"multiclass": "sparse_categorical_crossentropy", "regression": "mse"}.get(
-            self.name, "binary_crossentropy")
+            self.name, "binary_crossentropy"
+        )
 
     @property
     def monitor(self) -> str:
@@ -59,8 +62,10 @@ class Task:
             index = {c: i for i, c in enumerate(self.classes)}
             unknown = [i for i, v in enumerate(values) if v not in index]
             if unknown:
-                raise BertrError(f"row {unknown[0] + 1} has label {values[unknown[0]]!r}, which is not one of the "
-                                 f"classes {self.classes}")
+                raise BertrError(
+                    f"row {unknown[0] + 1} has label {values[unknown[0]]!r}, which is not one of the "
+                    f"classes {self.classes}"
+                )
             codes = np.asarray([index[v] for v in values], dtype=np.float32)
             return codes[:, None]
         target = np.asarray(values, dtype=np.float64)[:, None]
@@ -109,8 +114,10 @@ class Task:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # "Mean of empty slice"
                 width = 1 if self.name == "multiclass" else self.n_outputs  # multiclass targets: class indices
-                return {name: float("nan") for name in self._metrics(target.reshape(0, width),
-                                                                      output.reshape(0, self.n_outputs))}
+                return {
+                    name: float("nan")
+                    for name in self._metrics(target.reshape(0, width), output.reshape(0, self.n_outputs))
+                }
         return self._metrics(target, output)
 
     def _metrics(self, target: np.ndarray, output: np.ndarray) -> dict[str, float]:
@@ -126,8 +133,9 @@ class Task:
         return {"name": self.name, "classes": list(self.classes), "center": self.center, "scale": self.scale}
 
 
-def make_task(y: Any, task: str | None = None, classes: Sequence[Any] | None = None,
-              label_names: Sequence[str] | None = None) -> Task:
+def make_task(
+    y: Any, task: str | None = None, classes: Sequence[Any] | None = None, label_names: Sequence[str] | None = None
+) -> Task:
     """Check the labels and choose the task: given, or detected from the values.
 
     Detection: a 2-D label (several columns) is multilabel; two classes (given or found) binary; numbers in
@@ -155,11 +163,14 @@ def make_task(y: Any, task: str | None = None, classes: Sequence[Any] | None = N
         with np.errstate(over="ignore"):
             center, scale = float(numbers.mean()), float(numbers.std())
         if not (np.isfinite(center) and np.isfinite(scale) and scale > 0):
-            raise BertrError(f"the label's values (from {format_number(numbers.min())} to "
-                             f"{format_number(numbers.max())}) are too large to standardise; rescale them")
+            raise BertrError(
+                f"the label's values (from {format_number(numbers.min())} to "
+                f"{format_number(numbers.max())}) are too large to standardise; rescale them"
+            )
         return Task("regression", center=center, scale=scale)
-    if task == "soft" or (task is None and classes is None and numeric and _is_fraction(values)
-                          and not set(values) <= {0, 1}):
+    if task == "soft" or (
+        task is None and classes is None and numeric and _is_fraction(values) and not set(values) <= {0, 1}
+    ):
         return _soft(values, numeric)
     if classes is None:
         classes = sorted(set(values), key=lambda v: (str(type(v)), v))
@@ -188,8 +199,9 @@ def _check_finite(values: list) -> None:
     """Numeric labels must be finite numbers, also in float32 (training's precision)."""
     bad = non_float32_rows(values)
     if bad:
-        raise BertrError(f"the label must be a finite number, but row(s) {_rows(bad)} hold "
-                         f"{format_number(values[bad[0]])}")
+        raise BertrError(
+            f"the label must be a finite number, but row(s) {_rows(bad)} hold {format_number(values[bad[0]])}"
+        )
 
 
 def _is_fraction(values: list) -> bool:

@@ -5,6 +5,7 @@ variable names are the plain ``bert/...`` names Google's checkpoints use) or a H
 ``model.safetensors`` ([out, in] linear weights, as torch stores them). Both read back through the same
 loader the real models use.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,30 @@ import numpy as np
 from .pretrained import BertConfig, expected_shapes
 
 # A toy sentiment task that a tiny model learns in a few epochs (the pytest suite's shared data).
-POSITIVE = ["great coffee", "i love this tea", "excellent chocolate", "best snack ever", "delicious and fresh",
-            "amazing flavor", "perfect taste", "good quality", "my dog loves it", "would buy again"]
-NEGATIVE = ["awful coffee", "i hate this tea", "terrible chocolate", "worst snack ever", "bland and stale",
-            "poor flavor", "disappointed with taste", "bad quality", "a waste of money", "never buy again"]
+POSITIVE = [
+    "great coffee",
+    "i love this tea",
+    "excellent chocolate",
+    "best snack ever",
+    "delicious and fresh",
+    "amazing flavor",
+    "perfect taste",
+    "good quality",
+    "my dog loves it",
+    "would buy again",
+]
+NEGATIVE = [
+    "awful coffee",
+    "i hate this tea",
+    "terrible chocolate",
+    "worst snack ever",
+    "bland and stale",
+    "poor flavor",
+    "disappointed with taste",
+    "bad quality",
+    "a waste of money",
+    "never buy again",
+]
 
 
 def toy_data(repeat: int = 4) -> tuple[list[str], list[str]]:
@@ -28,14 +49,114 @@ def toy_data(repeat: int = 4) -> tuple[list[str], list[str]]:
     labels = (["yes"] * len(POSITIVE) + ["no"] * len(NEGATIVE)) * repeat
     return texts, labels
 
-WORDS = (
-    "the a an and or but not no is are was were be been it this that these those i you he she we they "
-    "my your our their of in on at to for with from by as so very too much more most good great bad "
-    "awful terrible excellent love hate like dislike best worst tasty delicious bland stale fresh "
-    "product food taste flavor coffee tea chocolate price buy bought again never always would will "
-    "recommend happy sad disappointed amazing perfect poor quality cheap expensive box bag order "
-    "eat eating ate sweet salty spicy dog cat loves snack snacks money waste return returned"
-).split()
+
+WORDS = [
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "but",
+    "not",
+    "no",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "it",
+    "this",
+    "that",
+    "these",
+    "those",
+    "i",
+    "you",
+    "he",
+    "she",
+    "we",
+    "they",
+    "my",
+    "your",
+    "our",
+    "their",
+    "of",
+    "in",
+    "on",
+    "at",
+    "to",
+    "for",
+    "with",
+    "from",
+    "by",
+    "as",
+    "so",
+    "very",
+    "too",
+    "much",
+    "more",
+    "most",
+    "good",
+    "great",
+    "bad",
+    "awful",
+    "terrible",
+    "excellent",
+    "love",
+    "hate",
+    "like",
+    "dislike",
+    "best",
+    "worst",
+    "tasty",
+    "delicious",
+    "bland",
+    "stale",
+    "fresh",
+    "product",
+    "food",
+    "taste",
+    "flavor",
+    "coffee",
+    "tea",
+    "chocolate",
+    "price",
+    "buy",
+    "bought",
+    "again",
+    "never",
+    "always",
+    "would",
+    "will",
+    "recommend",
+    "happy",
+    "sad",
+    "disappointed",
+    "amazing",
+    "perfect",
+    "poor",
+    "quality",
+    "cheap",
+    "expensive",
+    "box",
+    "bag",
+    "order",
+    "eat",
+    "eating",
+    "ate",
+    "sweet",
+    "salty",
+    "spicy",
+    "dog",
+    "cat",
+    "loves",
+    "snack",
+    "snacks",
+    "money",
+    "waste",
+    "return",
+    "returned",
+]
 
 
 def tiny_vocab(cased: bool = False) -> list[str]:
@@ -49,11 +170,22 @@ def tiny_vocab(cased: bool = False) -> list[str]:
     return [t for t in tokens if not (t in seen or seen.add(t))]
 
 
-def tiny_config(vocab_size: int, hidden_size: int = 16, num_hidden_layers: int = 2, num_attention_heads: int = 2,
-                intermediate_size: int = 32, max_position_embeddings: int = 64) -> BertConfig:
-    return BertConfig(vocab_size=vocab_size, hidden_size=hidden_size, num_hidden_layers=num_hidden_layers,
-                      num_attention_heads=num_attention_heads, intermediate_size=intermediate_size,
-                      max_position_embeddings=max_position_embeddings)
+def tiny_config(
+    vocab_size: int,
+    hidden_size: int = 16,
+    num_hidden_layers: int = 2,
+    num_attention_heads: int = 2,
+    intermediate_size: int = 32,
+    max_position_embeddings: int = 64,
+) -> BertConfig:
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden_size,
+        num_hidden_layers=num_hidden_layers,
+        num_attention_heads=num_attention_heads,
+        intermediate_size=intermediate_size,
+        max_position_embeddings=max_position_embeddings,
+    )
 
 
 def random_weights(config: BertConfig, seed: int = 0, pooler: bool = True) -> dict[str, np.ndarray]:
@@ -79,7 +211,7 @@ def random_weights(config: BertConfig, seed: int = 0, pooler: bool = True) -> di
 
 def google_to_hf_name(name: str) -> str:
     """The Hugging Face BertModel name of a Google checkpoint variable (inverse of hf_to_google_name)."""
-    name = name[len("bert/"):]
+    name = name[len("bert/") :]
     name = name.replace("encoder/layer_", "encoder/layer/")
     name = name.replace("/kernel", "/weight").replace("/gamma", "/weight").replace("/beta", "/bias")
     name = name.replace("embeddings/word_embeddings", "embeddings/word_embeddings/weight")
@@ -88,8 +220,14 @@ def google_to_hf_name(name: str) -> str:
     return name.replace("/", ".")
 
 
-def write_tiny_bert(path: str | Path, layout: str = "huggingface", seed: int = 0, cased: bool = False,
-                    pooler: bool = True, **config_args) -> Path:
+def write_tiny_bert(
+    path: str | Path,
+    layout: str = "huggingface",
+    seed: int = 0,
+    cased: bool = False,
+    pooler: bool = True,
+    **config_args,
+) -> Path:
     """Write a tiny random BERT dir in ``layout`` ('huggingface' or 'google') and return its path."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -98,7 +236,7 @@ def write_tiny_bert(path: str | Path, layout: str = "huggingface", seed: int = 0
     weights = random_weights(config, seed, pooler)
     (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     if layout == "huggingface":
-        from safetensors.numpy import save_file
+        from safetensors.numpy import save_file  # not needed by `import bertr`, so missing_modules() can name it
 
         tensors = {}
         for name, value in weights.items():
@@ -116,8 +254,7 @@ def write_tiny_bert(path: str | Path, layout: str = "huggingface", seed: int = 0
 
 
 def _write_google_checkpoint(prefix: Path, weights: dict[str, np.ndarray]) -> None:
-    from . import runtime  # noqa: F401
-    import tensorflow as tf
+    import tensorflow as tf  # bertr (and so runtime's TF_USE_LEGACY_KERAS) is imported: this is its package
 
     with tf.Graph().as_default():
         variables = {name: tf.compat.v1.Variable(value, name=name.replace("/", "_")) for name, value in weights.items()}

@@ -5,12 +5,13 @@ and WordPiece model follow Google's reference tokenizer (accents stripped when l
 CJK characters split off, a word that cannot be split becomes a single ``[UNK]``, words over 100 characters
 become ``[UNK]``), which keras-bert's own Tokenizer does not.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class WordPieceTokenizer:
     """Batch WordPiece encoder for one BERT vocabulary."""
 
     def __init__(self, vocab_path: str | Path, do_lower_case: bool = True):
-        from tokenizers import BertWordPieceTokenizer
+        from tokenizers import BertWordPieceTokenizer  # not needed by `import bertr`, so missing_modules() can name it
 
         self.vocab_path = Path(vocab_path)
         self.do_lower_case = bool(do_lower_case)
@@ -105,17 +106,23 @@ class WordPieceTokenizer:
         seq_len = int(seq_len)
         self._tokenizer.enable_truncation(max_length=seq_len, strategy="longest_first")
         self._tokenizer.no_padding()
-        batch = texts if pairs is None else list(zip(texts, pairs))
+        batch = texts if pairs is None else list(zip(texts, pairs, strict=True))
         token = np.zeros((len(texts), seq_len), dtype=np.int32)
         segment = np.zeros((len(texts), seq_len), dtype=np.int32)
         step = max(1, len(batch) if report is None else int(chunk))
         started = time.perf_counter()
         for start in range(0, len(batch), step):
-            for row, encoding in enumerate(self._tokenizer.encode_batch(batch[start:start + step]), start):
+            for row, encoding in enumerate(self._tokenizer.encode_batch(batch[start : start + step]), start):
                 ids = encoding.ids
                 token[row, : len(ids)] = ids
                 segment[row, : len(ids)] = encoding.type_ids
             if report is not None:
-                report({"event": "tokenize", "step": min(start + step, len(batch)), "steps": len(batch),
-                        "elapsed": time.perf_counter() - started})
+                report(
+                    {
+                        "event": "tokenize",
+                        "step": min(start + step, len(batch)),
+                        "steps": len(batch),
+                        "elapsed": time.perf_counter() - started,
+                    }
+                )
         return Encoded(token, segment)

@@ -2,29 +2,31 @@
 
 The loop is bertr's own (one compiled Keras train step per batch), so that it can stop anywhere, write a
 checkpoint mid-epoch and continue later from exactly the same batch with the same learning rate."""
+
 from __future__ import annotations
 
 import math
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import numpy as np
 
 from . import runtime
 
 runtime.configure_threads()  # a no-op when bertr already set TensorFlow's threads; else before TF starts
-import tensorflow as tf  # noqa: E402  (after the thread pools are set)
+import tensorflow as tf  # after the thread pools are set
 
-from .checks import format_number  # noqa: E402
-from .errors import BertrError  # noqa: E402
-from .graph import assign_weight_arrays, weight_arrays  # noqa: E402
-from .inference import lengths_of, padded_batch, predict_batches  # noqa: E402
-from .progress import ProgressFn, Throttle  # noqa: E402
-from .tokenization import Encoded  # noqa: E402
+from .checks import format_number
+from .errors import BertrError
+from .graph import assign_weight_arrays, weight_arrays
+from .inference import lengths_of, padded_batch, predict_batches
+from .progress import ProgressFn, Throttle
+from .tokenization import Encoded
 
-ScoreFn = Optional[Callable[[np.ndarray, np.ndarray], dict]]
+ScoreFn = Callable[[np.ndarray, np.ndarray], dict] | None
 
 
 def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,14 +49,14 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Genera
     n = len(lengths)
     if rng is None:
         order = np.argsort(lengths, kind="stable")
-        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
     order = rng.permutation(n)
     pool = batch_size * POOL_BATCHES
     batches = []
     for start in range(0, n, pool):
-        chunk = order[start:start + pool]
+        chunk = order[start : start + pool]
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
@@ -64,7 +66,7 @@ def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -
     return bucketed_batches(lengths, batch_size, np.random.default_rng([int(seed), int(epoch)]))
 
 
-_train_functions: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # cache: model -> (outputs, function)
+_train_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # cache: model -> (outputs, function)
 
 
 def _train_function(model, outputs: int):
@@ -87,8 +89,9 @@ def _train_function(model, outputs: int):
         return loss
 
     ids = tf.TensorSpec((None, None), tf.int32)
-    function = tf.function(step, input_signature=[ids, ids, tf.TensorSpec((None, outputs), tf.float32),
-                                                  tf.TensorSpec((None,), tf.float32)])
+    function = tf.function(
+        step, input_signature=[ids, ids, tf.TensorSpec((None, outputs), tf.float32), tf.TensorSpec((None,), tf.float32)]
+    )
     _train_functions[model] = (outputs, function)
     return function
 
@@ -142,7 +145,7 @@ class TrainState:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainState":
+    def from_dict(cls, values: dict[str, Any]) -> TrainState:
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -157,15 +160,31 @@ class Trainer:
     steps and at the end of every epoch.
     """
 
-    def __init__(self, model, train: Encoded, target: np.ndarray, *, epochs: int, batch_size: int,
-                 validation: tuple[Encoded, np.ndarray] | None = None, score: ScoreFn = None, seed: int = 0,
-                 weight: np.ndarray | None = None, learning_rate: Callable[[int], float] | None = None,
-                 early_stopping: EarlyStopping | None = None, report: ProgressFn = None,
-                 on_step: Callable[[dict], None] | None = None, checkpoint: Callable[["Trainer"], None] | None = None,
-                 checkpoint_every: int | None = None, every_seconds: float = 1.0):
+    def __init__(
+        self,
+        model,
+        train: Encoded,
+        target: np.ndarray,
+        *,
+        epochs: int,
+        batch_size: int,
+        validation: tuple[Encoded, np.ndarray] | None = None,
+        score: ScoreFn = None,
+        seed: int = 0,
+        weight: np.ndarray | None = None,
+        learning_rate: Callable[[int], float] | None = None,
+        early_stopping: EarlyStopping | None = None,
+        report: ProgressFn = None,
+        on_step: Callable[[dict], None] | None = None,
+        checkpoint: Callable[[Trainer], None] | None = None,
+        checkpoint_every: int | None = None,
+        every_seconds: float = 1.0,
+    ):
         if early_stopping is not None and early_stopping.monitor.startswith("val_") and validation is None:
-            raise BertrError(f"early stopping on '{early_stopping.monitor}' needs validation rows: "
-                             "set validation_split > 0, or monitor 'loss'")
+            raise BertrError(
+                f"early stopping on '{early_stopping.monitor}' needs validation rows: "
+                "set validation_split > 0, or monitor 'loss'"
+            )
         self.model = model
         self.train, self.target = train, target.astype(np.float32)
         self.weight = None if weight is None else weight.astype(np.float32)
@@ -184,8 +203,10 @@ class Trainer:
         if early_stopping is not None:
             known = self._history_metrics()
             if early_stopping.monitor not in known:
-                raise BertrError(f"early stopping monitors '{early_stopping.monitor}', which training does not "
-                                 f"report; choose one of {', '.join(known)}")
+                raise BertrError(
+                    f"early stopping monitors '{early_stopping.monitor}', which training does not "
+                    f"report; choose one of {', '.join(known)}"
+                )
 
     def _history_metrics(self) -> list[str]:
         """The metric columns each epoch's history row will have (known before training, so that a monitor
@@ -207,15 +228,30 @@ class Trainer:
 
     def run(self) -> TrainState:
         state = self.state
-        self._emit({"event": "train_begin", "epochs": self.epochs, "steps": self.steps_per_epoch,
-                    "rows": len(self.lengths), "validation_rows": 0 if self.validation is None else
-                    len(self.validation[1]), "step": state.step, "epoch": state.epoch + 1})
+        self._emit(
+            {
+                "event": "train_begin",
+                "epochs": self.epochs,
+                "steps": self.steps_per_epoch,
+                "rows": len(self.lengths),
+                "validation_rows": 0 if self.validation is None else len(self.validation[1]),
+                "step": state.step,
+                "epoch": state.epoch + 1,
+            }
+        )
         while not self.finished:
             self._run_epoch()
         if self.early_stopping is not None and self.early_stopping.restore_best and self.best_weights is not None:
             assign_weight_arrays(self.model, self.best_weights, "best weights")
-        self._emit({"event": "train_end", "step": state.step, "stopped_early": state.stopped_early,
-                    "best_epoch": state.best_epoch, "epochs_run": len(state.history)})
+        self._emit(
+            {
+                "event": "train_end",
+                "step": state.step,
+                "stopped_early": state.stopped_early,
+                "best_epoch": state.best_epoch,
+                "epochs_run": len(state.history),
+            }
+        )
         return state
 
     def _run_epoch(self) -> None:
@@ -233,8 +269,9 @@ class Trainer:
             with runtime.quiet_native_stderr(i == start):
                 loss = float(step(*padded_batch(self.train, batch, self.lengths), self.target[batch], weight[batch]))
             if not math.isfinite(loss):  # nothing after this step is kept: no history, no checkpoint
-                raise BertrError(self._diverged(state.step + 1, i + 1, len(batches),
-                                                f"the loss became {format_number(loss)}"))
+                raise BertrError(
+                    self._diverged(state.step + 1, i + 1, len(batches), f"the loss became {format_number(loss)}")
+                )
             state.loss_sum += loss * len(batch)
             state.loss_rows += len(batch)
             state.step += 1
@@ -244,16 +281,38 @@ class Trainer:
             lr = float(self.learning_rate(state.step)) if self.learning_rate else float("nan")
             state.trace.append({"step": state.step, "epoch": state.epoch + 1, "loss": loss, "learning_rate": lr})
             if self.on_step is not None:
-                self.on_step({"step": state.step, "epoch": state.epoch + 1, "batch": i + 1, "loss": loss,
-                              "learning_rate": lr, "rows": batch})
+                self.on_step(
+                    {
+                        "step": state.step,
+                        "epoch": state.epoch + 1,
+                        "batch": i + 1,
+                        "loss": loss,
+                        "learning_rate": lr,
+                        "rows": batch,
+                    }
+                )
             if throttle.due(last=i + 1 == len(batches)):
                 elapsed = state.epoch_seconds
-                self._emit({"event": "batch", "epoch": state.epoch + 1, "epochs": self.epochs, "step": i + 1,
-                            "steps": len(batches), "loss": state.loss_sum / state.loss_rows,
-                            "learning_rate": lr, "elapsed": elapsed,
-                            "eta": elapsed / (i + 1) * (len(batches) - i - 1), "global_step": state.step})
-            if (self.checkpoint is not None and self.checkpoint_every and state.step % self.checkpoint_every == 0
-                    and i + 1 < len(batches)):
+                self._emit(
+                    {
+                        "event": "batch",
+                        "epoch": state.epoch + 1,
+                        "epochs": self.epochs,
+                        "step": i + 1,
+                        "steps": len(batches),
+                        "loss": state.loss_sum / state.loss_rows,
+                        "learning_rate": lr,
+                        "elapsed": elapsed,
+                        "eta": elapsed / (i + 1) * (len(batches) - i - 1),
+                        "global_step": state.step,
+                    }
+                )
+            if (
+                self.checkpoint is not None
+                and self.checkpoint_every
+                and state.step % self.checkpoint_every == 0
+                and i + 1 < len(batches)
+            ):
                 self._check_weights()
                 self.last_checkpoint = self.checkpoint(self)
         self._check_weights()  # before validation, best-weight copies and the epoch's checkpoint
@@ -265,8 +324,11 @@ class Trainer:
         finite = all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.model.trainable_weights)
         if not finite:
             state = self.state
-            raise BertrError(self._diverged(state.step, state.step_in_epoch, self.steps_per_epoch,
-                                            "the weights became NaN or infinite"))
+            raise BertrError(
+                self._diverged(
+                    state.step, state.step_in_epoch, self.steps_per_epoch, "the weights became NaN or infinite"
+                )
+            )
 
     def _diverged(self, step: int, batch: int, batches: int, what: str) -> str:
         """The error for a run whose loss or weights stopped being finite: where, the last finite loss, the
@@ -281,17 +343,23 @@ class Trainer:
         # the highest rate of the schedule so far (warmup rises to it, decay falls from it)
         rate = max(float(self.learning_rate(t)) for t in range(1, step + 1)) if self.learning_rate else 0.0
         if rate > 1e-3:
-            causes.append(f"the learning rate (up to {format_number(rate)} so far) is far above what fine-tuning "
-                          "needs (about 1e-5 to 1e-4): lower learning_rate")
+            causes.append(
+                f"the learning rate (up to {format_number(rate)} so far) is far above what fine-tuning "
+                "needs (about 1e-5 to 1e-4): lower learning_rate"
+            )
         heaviest = 0.0 if self.weight is None else float(np.max(self.weight))
         if heaviest > 1e6:
-            causes.append(f"row weights (sample_weight, class_weight) reach {format_number(heaviest)}, which "
-                          "overflows the loss: scale them down, e.g. to a mean of 1")
+            causes.append(
+                f"row weights (sample_weight, class_weight) reach {format_number(heaviest)}, which "
+                "overflows the loss: scale them down, e.g. to a mean of 1"
+            )
         if len(self.target) and float(np.max(np.abs(self.target))) > 1e6:
             causes.append(f"the training targets reach {format_number(np.max(np.abs(self.target)))}: rescale the label")
         if not causes:
-            causes.append("a learning rate too high for this model and data (lower learning_rate), or extreme "
-                          "values in the labels or weights")
+            causes.append(
+                "a learning rate too high for this model and data (lower learning_rate), or extreme "
+                "values in the labels or weights"
+            )
         cause = "Likely cause: " + "; ".join(causes) + "."
         if self.last_checkpoint is not None:
             kept = f"The last checkpoint, written before this, is kept: {self.last_checkpoint}."
@@ -324,7 +392,6 @@ class Trainer:
                     state.stopped_early = True
         state.epoch += 1
         state.step_in_epoch, state.loss_sum, state.loss_rows, state.epoch_seconds = 0, 0.0, 0, 0.0
-        self._emit({"event": "epoch", "epochs": self.epochs, **row, "best": best,
-                    "stopped_early": state.stopped_early})
+        self._emit({"event": "epoch", "epochs": self.epochs, **row, "best": best, "stopped_early": state.stopped_early})
         if self.checkpoint is not None:
             self.last_checkpoint = self.checkpoint(self)

@@ -15,13 +15,15 @@ is deleted only after that, so killing the process at any instant leaves a usabl
 of an epoch is a function of the seed and the epoch number (:func:`bertr.training.epoch_batches`), so the saved
 position (epoch, step within it) is all a resumed run needs to continue with the next batch.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -57,8 +59,13 @@ class Checkpointer:
     never resumed silently.
     """
 
-    def __init__(self, directory: str | os.PathLike, settings: dict[str, Any], data_fingerprint: str,
-                 report: Callable[[dict], None] | None = None):
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        settings: dict[str, Any],
+        data_fingerprint: str,
+        report: Callable[[dict], None] | None = None,
+    ):
         self.directory = Path(directory).expanduser().absolute()
         self.settings = settings
         self.data_fingerprint = data_fingerprint
@@ -74,8 +81,9 @@ class Checkpointer:
             probe.write_text("")
             probe.unlink()
         except OSError as exc:
-            raise BertrError(f"cannot write checkpoints to checkpoint_dir {self.directory}: "
-                             f"{exc.strerror or exc}") from None
+            raise BertrError(
+                f"cannot write checkpoints to checkpoint_dir {self.directory}: {exc.strerror or exc}"
+            ) from None
 
     # -- reading -----------------------------------------------------------------------------------
     def latest(self) -> Path | None:
@@ -97,18 +105,24 @@ class Checkpointer:
         manifest = verify_directory(path, f"checkpoint {path}")
         if manifest.get("format") != FORMAT:
             raise BertrError(f"{path} is not a bertr checkpoint (format {manifest.get('format')!r})")
-        differ = [f"{k} = {show_value(manifest['settings'].get(k))} there, {show_value(v)} now"
-                  for k, v in self.settings.items() if manifest["settings"].get(k) != v]
+        differ = [
+            f"{k} = {show_value(manifest['settings'].get(k))} there, {show_value(v)} now"
+            for k, v in self.settings.items()
+            if manifest["settings"].get(k) != v
+        ]
         if differ:
             raise BertrError(
                 f"checkpoint_dir {self.directory} holds a checkpoint of a run with other settings ("
-                + "; ".join(differ) + "). Resume with the same settings, use another checkpoint_dir, or "
-                "set resume = FALSE to start over (its checkpoint is then replaced)")
+                + "; ".join(differ)
+                + "). Resume with the same settings, use another checkpoint_dir, or "
+                "set resume = FALSE to start over (its checkpoint is then replaced)"
+            )
         if manifest.get("data") != self.data_fingerprint:
             raise BertrError(
                 f"checkpoint_dir {self.directory} holds a checkpoint of a run on other data (texts, labels, "
                 "weights or vocabulary differ). Resume with the same data, use another checkpoint_dir, or set "
-                "resume = FALSE to start over (its checkpoint is then replaced)")
+                "resume = FALSE to start over (its checkpoint is then replaced)"
+            )
         manifest["path"] = str(path)
         return manifest
 
@@ -149,14 +163,22 @@ class Checkpointer:
 
         def fill(tmp: Path) -> dict:
             write_arrays(tmp / "weights.safetensors", weight_arrays(model))
-            write_arrays(tmp / "optimizer.safetensors",
-                         {f"{i:05d}": v.numpy() for i, v in enumerate(model.optimizer.variables)})
-            write_arrays(tmp / "random.safetensors",
-                         {layer: g.state.numpy() for layer, g in random_generators(model).items()})
+            write_arrays(
+                tmp / "optimizer.safetensors", {f"{i:05d}": v.numpy() for i, v in enumerate(model.optimizer.variables)}
+            )
+            write_arrays(
+                tmp / "random.safetensors", {layer: g.state.numpy() for layer, g in random_generators(model).items()}
+            )
             if trainer.best_weights is not None:
                 write_arrays(tmp / "best.safetensors", trainer.best_weights)
-            return {"format": FORMAT, "settings": self.settings, "data": self.data_fingerprint,
-                    "state": state.to_dict(), "finished": trainer.finished, "versions": runtime.versions_brief()}
+            return {
+                "format": FORMAT,
+                "settings": self.settings,
+                "data": self.data_fingerprint,
+                "state": state.to_dict(),
+                "finished": trainer.finished,
+                "versions": runtime.versions_brief(),
+            }
 
         self._make_directory()
         path = write_directory(self.directory / name, fill, overwrite=True)
@@ -181,8 +203,11 @@ class Checkpointer:
         if not self.directory.is_dir():
             return
         for item in self.directory.iterdir():
-            ours = item.name.startswith(PREFIX) or item.name.startswith(f".{PREFIX}") or \
-                item.name.startswith(f".{POINTER}.tmp-")
+            ours = (
+                item.name.startswith(PREFIX)
+                or item.name.startswith(f".{PREFIX}")
+                or item.name.startswith(f".{POINTER}.tmp-")
+            )
             if ours and item.name != keep:
                 if item.is_dir():
                     shutil.rmtree(item, ignore_errors=True)

@@ -1,4 +1,5 @@
 """Shared fixtures: tiny random BERT checkpoints written on the fly, and a numpy reference BERT."""
+
 import os
 import sys
 from pathlib import Path
@@ -8,8 +9,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # inst/python, when not pip-installed
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-from bertr import runtime  # noqa: E402
-from bertr.testing import write_tiny_bert  # noqa: E402
+from bertr import runtime
+from bertr.testing import write_tiny_bert
 
 runtime.configure_threads()
 

@@ -1,5 +1,6 @@
 """Google's reference BERT tokenization (BasicTokenizer + WordpieceTokenizer, as in google-research/bert's
 tokenization.py), re-written here in plain Python as the oracle for bertr's fast tokenizer."""
+
 import unicodedata
 
 
@@ -23,9 +24,16 @@ def _is_punctuation(ch):
 
 
 def _is_chinese_char(cp):
-    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF
-            or 0x2A700 <= cp <= 0x2B73F or 0x2B740 <= cp <= 0x2B81F or 0x2B820 <= cp <= 0x2CEAF
-            or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x20000 <= cp <= 0x2A6DF
+        or 0x2A700 <= cp <= 0x2B73F
+        or 0x2B740 <= cp <= 0x2B81F
+        or 0x2B820 <= cp <= 0x2CEAF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x2F800 <= cp <= 0x2FA1F
+    )
 
 
 class GoogleTokenizer:

@@ -1,4 +1,5 @@
 """A plain numpy forward pass of BERT (Google's modeling.py semantics), used only to check bertr's encoder."""
+
 import math
 
 import numpy as np
@@ -28,14 +29,17 @@ def bert_hidden_states(w, config, token, segment):
     n, length = token.shape
     heads = config.num_attention_heads
     d = config.hidden_size // heads
-    x = (w["bert/embeddings/word_embeddings"][token] + w["bert/embeddings/position_embeddings"][:length][None]
-         + w["bert/embeddings/token_type_embeddings"][segment])
+    x = (
+        w["bert/embeddings/word_embeddings"][token]
+        + w["bert/embeddings/position_embeddings"][:length][None]
+        + w["bert/embeddings/token_type_embeddings"][segment]
+    )
     x = layer_norm(x, w["bert/embeddings/LayerNorm/gamma"], w["bert/embeddings/LayerNorm/beta"])
     bias = np.where(token > 0, 0.0, -1e9)[:, None, None, :]
     for i in range(config.num_hidden_layers):
         p = f"bert/encoder/layer_{i}/"
 
-        def proj(name, inp):
+        def proj(name, inp, p=p):
             return inp @ w[p + name + "/kernel"] + w[p + name + "/bias"]
 
         def split(t):
@@ -44,8 +48,11 @@ def bert_hidden_states(w, config, token, segment):
         q, k, v = (split(proj(f"attention/self/{part}", x)) for part in ("query", "key", "value"))
         scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(d) + bias
         context = (softmax(scores) @ v).transpose(0, 2, 1, 3).reshape(n, length, heads * d)
-        x = layer_norm(x + proj("attention/output/dense", context),
-                       w[p + "attention/output/LayerNorm/gamma"], w[p + "attention/output/LayerNorm/beta"])
+        x = layer_norm(
+            x + proj("attention/output/dense", context),
+            w[p + "attention/output/LayerNorm/gamma"],
+            w[p + "attention/output/LayerNorm/beta"],
+        )
         ff = proj("output/dense", gelu(proj("intermediate/dense", x)))
         x = layer_norm(x + ff, w[p + "output/LayerNorm/gamma"], w[p + "output/LayerNorm/beta"])
     return x

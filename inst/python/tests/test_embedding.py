@@ -1,13 +1,13 @@
 """Embeddings: the mean / [CLS] text summaries equal a numpy reference BERT's, in input order; the embedded
 model's vectors rank similar sentences closer; a fitted classifier gives its fine-tuned summaries."""
+
 import numpy as np
 import pytest
 from reference import bert_hidden_states
-from bertr.testing import toy_data
 
 import bertr
 from bertr import BertClassifier, BertrError, WordPieceTokenizer, load_pretrained
-from bertr.testing import write_tiny_bert
+from bertr.testing import toy_data, write_tiny_bert
 
 TEXTS = ["great coffee and a very fine tea with chocolate", "bad", "i love this tea", "never again", "good"]
 
@@ -36,8 +36,9 @@ def test_embeddings_equal_the_reference_in_input_order(tiny_hf, pooling):
 
 
 def test_embedded_model_ranks_similar_sentences_closer():
-    e = bertr.embed(["I love this tea.", "This tea is wonderful, I adore it.", "The train to Paris is late."],
-                    normalize=True)
+    e = bertr.embed(
+        ["I love this tea.", "This tea is wonderful, I adore it.", "The train to Paris is late."], normalize=True
+    )
     assert e.shape == (3, 384)
     similar, unrelated = float(e[0] @ e[1]), float(e[0] @ e[2])
     assert similar > 0.5 and similar > unrelated + 0.3, (similar, unrelated)
@@ -45,14 +46,22 @@ def test_embedded_model_ranks_similar_sentences_closer():
 
 def test_fitted_classifier_embeds_with_its_fine_tuned_encoder(tiny_hf):
     texts, labels = toy_data()
-    clf = BertClassifier(pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=1, learning_rate=1e-2,
-                         validation_split=0, pooling="mean").fit(texts, labels)
+    clf = BertClassifier(
+        pretrained=str(tiny_hf),
+        seq_len=16,
+        batch_size=8,
+        epochs=1,
+        learning_rate=1e-2,
+        validation_split=0,
+        pooling="mean",
+    ).fit(texts, labels)
     tuned = clf.embed(TEXTS)
     before = bertr.embed(TEXTS, pretrained=str(tiny_hf), pooling="mean", seq_len=16)
     assert tuned.shape == before.shape and np.abs(tuned - before).max() > 1e-3  # weights moved in training
     head = clf.model_.get_layer("Output").get_weights()
-    np.testing.assert_allclose(1 / (1 + np.exp(-(tuned @ head[0] + head[1]))), clf.predict_proba(TEXTS)[:, 1:],
-                               atol=1e-5)  # the vectors are exactly what the output layer reads
+    np.testing.assert_allclose(
+        1 / (1 + np.exp(-(tuned @ head[0] + head[1]))), clf.predict_proba(TEXTS)[:, 1:], atol=1e-5
+    )  # the vectors are exactly what the output layer reads
 
 
 def test_bad_embedding_requests_are_clear_errors(tiny_hf, tmp_path):

@@ -1,4 +1,5 @@
 """BertClassifier end to end on tiny random checkpoints (fast) and on the embedded model (real weights)."""
+
 import numpy as np
 import pytest
 
@@ -6,11 +7,13 @@ from bertr import BertClassifier, BertrError
 from bertr.metrics import roc_auc
 from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
+
 def test_fit_predict_on_tiny_model(tiny_hf):
     texts, labels = toy_data()
     events = []
-    clf = BertClassifier(pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=8, learning_rate=1e-2,
-                         validation_split=0.2, seed=1)
+    clf = BertClassifier(
+        pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=8, learning_rate=1e-2, validation_split=0.2, seed=1
+    )
     clf.fit(texts, labels, classes=["no", "yes"], callback=events.append)
     assert clf.classes_ == ["no", "yes"]
     kinds = [e["event"] for e in events]
@@ -39,8 +42,12 @@ def test_google_layout_trains_too(tiny_google):
 
 def test_same_seed_same_predictions(tiny_hf):
     texts, labels = toy_data(2)
-    runs = [BertClassifier(pretrained=str(tiny_hf), seq_len=12, batch_size=8, epochs=1, seed=7)
-            .fit(texts, labels).predict_proba(texts[:5]) for _ in range(2)]
+    runs = [
+        BertClassifier(pretrained=str(tiny_hf), seq_len=12, batch_size=8, epochs=1, seed=7)
+        .fit(texts, labels)
+        .predict_proba(texts[:5])
+        for _ in range(2)
+    ]
     np.testing.assert_allclose(runs[0], runs[1], atol=1e-6)
 
 
@@ -55,26 +62,35 @@ def test_sklearn_params_round_trip():
         clf.predict(["hello"])
 
 
-@pytest.mark.parametrize("texts,labels,message", [
-    (["a", None, "c", "d"], [0, 1, 0, 1], r"missing \(NA\) in row\(s\) 2"),
-    (["a", " ", "c", "d"], [0, 1, 0, 1], r"empty or only whitespace in row\(s\) 2"),
-    (["a", "b", "c", "d"], [1, 1, 1, 1], "only one class"),
-    (["a", "b", "c", "d"], [0, 1, 2, 1], "numeric with 3 distinct values .* task = 'regression'"),
-    (["a", "b", "c", "d"], [0, 1, None, 1], r"label is missing \(NA\) in row\(s\) 3"),
-    (["a", "b", "c"], [0, 1, 0, 1], "got 3 texts, 4 labels"),
-])
+@pytest.mark.parametrize(
+    "texts,labels,message",
+    [
+        (["a", None, "c", "d"], [0, 1, 0, 1], r"missing \(NA\) in row\(s\) 2"),
+        (["a", " ", "c", "d"], [0, 1, 0, 1], r"empty or only whitespace in row\(s\) 2"),
+        (["a", "b", "c", "d"], [1, 1, 1, 1], "only one class"),
+        (["a", "b", "c", "d"], [0, 1, 2, 1], "numeric with 3 distinct values .* task = 'regression'"),
+        (["a", "b", "c", "d"], [0, 1, None, 1], r"label is missing \(NA\) in row\(s\) 3"),
+        (["a", "b", "c"], [0, 1, 0, 1], "got 3 texts, 4 labels"),
+    ],
+)
 def test_bad_input_is_refused_before_training(texts, labels, message, tiny_hf):
     with pytest.raises(BertrError, match=message):
         BertClassifier(pretrained=str(tiny_hf), validation_split=0).fit(texts, labels)
 
 
-@pytest.mark.parametrize("param,value,message", [
-    ("seq_len", 4, "seq_len must be between 8 and"), ("seq_len", 100, "seq_len must be between 8 and 64"),
-    ("epochs", 0, "epochs must be at least 1"), ("epochs", 1.5, "epochs must be a whole number"),
-    ("batch_size", -1, "batch_size must be at least 1"), ("learning_rate", 0, "learning_rate must be a positive"),
-    ("validation_split", 1, r"validation_split must be in \[0, 1\)"),
-    ("pooling", "max", "pooling must be 'cls' or 'mean' \\(or left unset"),
-])
+@pytest.mark.parametrize(
+    "param,value,message",
+    [
+        ("seq_len", 4, "seq_len must be between 8 and"),
+        ("seq_len", 100, "seq_len must be between 8 and 64"),
+        ("epochs", 0, "epochs must be at least 1"),
+        ("epochs", 1.5, "epochs must be a whole number"),
+        ("batch_size", -1, "batch_size must be at least 1"),
+        ("learning_rate", 0, "learning_rate must be a positive"),
+        ("validation_split", 1, r"validation_split must be in \[0, 1\)"),
+        ("pooling", "max", "pooling must be 'cls' or 'mean' \\(or left unset"),
+    ],
+)
 def test_bad_settings_are_refused(param, value, message, tiny_hf):
     texts, labels = toy_data(1)
     with pytest.raises(BertrError, match=message):

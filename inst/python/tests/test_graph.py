@@ -1,15 +1,16 @@
 """The encoder's cheaper pieces give keras-bert's results: fused multi-head attention (outputs and gradients,
 with padding) and the exact GELU's written-out gradient."""
+
 import math
 
 import keras_transformer.transformer
 import numpy as np
 import tensorflow as tf
+import tf_keras
 from keras_multi_head import MultiHeadAttention
 
 from bertr import load_pretrained
 from bertr.graph import ACTIVATIONS, FusedMultiHeadAttention, _get_model, build_encoder, gelu_exact, set_encoder_weights
-import tf_keras
 
 
 def _encoders(pretrained):
@@ -35,7 +36,9 @@ def _batch(vocab_size, rows=4, length=24, seed=0):
 def test_fused_attention_is_used_and_the_builder_is_restored(tiny_hf):
     pretrained = load_pretrained(tiny_hf)
     fused, stock = _encoders(pretrained)
-    assert sum(isinstance(layer, FusedMultiHeadAttention) for layer in fused.layers) == pretrained.config.num_hidden_layers
+    assert (
+        sum(isinstance(layer, FusedMultiHeadAttention) for layer in fused.layers) == pretrained.config.num_hidden_layers
+    )
     assert not any(isinstance(layer, FusedMultiHeadAttention) for layer in stock.layers)
     assert sum(type(layer) is MultiHeadAttention for layer in stock.layers) == pretrained.config.num_hidden_layers
     assert keras_transformer.transformer.MultiHeadAttention is MultiHeadAttention
@@ -56,7 +59,7 @@ def test_fused_attention_equals_keras_bert_outputs_and_gradients(tiny_hf):
     mask = token > 0
     np.testing.assert_allclose(h_fused[mask], h_stock[mask], atol=1e-5)
     assert len(g_fused) == len(g_stock)
-    for a, b, w in zip(g_fused, g_stock, fused.trainable_weights):
+    for a, b, w in zip(g_fused, g_stock, fused.trainable_weights, strict=True):
         a, b = tf.convert_to_tensor(a).numpy(), tf.convert_to_tensor(b).numpy()
         np.testing.assert_allclose(a, b, atol=1e-4 * max(1.0, np.abs(b).max()), err_msg=w.name)
 
@@ -100,11 +103,18 @@ def test_pooling_follows_the_checkpoint(tiny_hf, tmp_path):
     assert load_pretrained(tiny_hf).pooling == "cls"  # a plain BERT directory
     st = tmp_path / "st"
     shutil.copytree(tiny_hf, st)
-    (st / "modules.json").write_text(json.dumps([{"idx": 0, "path": "", "type": "sentence_transformers.models.Transformer"},
-                                                 {"idx": 1, "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (st / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            ]
+        )
+    )
     (st / "1_Pooling").mkdir()
-    (st / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True,
-                                                              "pooling_mode_mean_tokens": False}))
+    (st / "1_Pooling" / "config.json").write_text(
+        json.dumps({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False})
+    )
     assert detect_pooling(st) == "cls"
     (st / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
     assert detect_pooling(st) == "mean" and load_pretrained(st).pooling == "mean"

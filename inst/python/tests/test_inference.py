@@ -1,10 +1,11 @@
 """Inference batches: padded to their longest row, packed by tokens, and predictions independent of both."""
+
 import numpy as np
 
 from bertr import WordPieceTokenizer, load_pretrained
 from bertr.graph import build_classifier
-from bertr.training import bucketed_batches
 from bertr.inference import PAD_MULTIPLE, lengths_of, padded_batch, predict_batches, prediction_batches
+from bertr.training import bucketed_batches
 
 
 def test_each_batch_is_padded_to_its_longest_row(tiny_hf):
@@ -40,7 +41,9 @@ def test_prediction_batches_hold_a_full_batch_of_tokens():
     batches = prediction_batches(lengths, 16, 128)
     assert sorted(np.concatenate(batches).tolist()) == list(range(2000))  # every row once
     widths = [-(-lengths[b].max() // PAD_MULTIPLE) * PAD_MULTIPLE for b in batches]
-    assert all(len(b) * min(w, 128) <= 16 * 128 for b, w in zip(batches, widths))  # memory of one full batch
+    # memory of one full batch
+    assert all(len(b) * min(w, 128) <= 16 * 128 for b, w in zip(batches, widths, strict=True))
     assert max(len(b) for b in batches) > 16 * 8  # short texts go in bigger batches
-    assert all(lengths[b].max() <= lengths[c].min() for b, c in zip(batches, batches[1:]))  # sorted by length
+    # sorted by length
+    assert all(lengths[b].max() <= lengths[c].min() for b, c in zip(batches, batches[1:], strict=False))
     assert prediction_batches(np.array([], dtype=int), 16, 128) == []

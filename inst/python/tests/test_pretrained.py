@@ -1,5 +1,6 @@
 """Pretrained weights: both directory layouts and the embedded model load into a keras-bert encoder whose
 hidden states equal a numpy reference BERT (exact erf GELU); broken directories give clear errors."""
+
 import json
 import shutil
 
@@ -9,9 +10,9 @@ from reference import bert_hidden_states
 
 from bertr import BertrError, WordPieceTokenizer, load_pretrained
 from bertr.embedded import embedded_model_dir, sha256_verified
+from bertr.graph import load_encoder
 from bertr.pretrained import detect_layout, hf_to_google_name
 from bertr.storage import sha256_file
-from bertr.graph import load_encoder
 from bertr.testing import google_to_hf_name
 
 SENTENCES = [
@@ -67,8 +68,9 @@ def test_exact_gelu_is_used_not_tanh_approximation(tiny_hf):
     x = np.linspace(-4, 4, 101).astype(np.float32)
     import math
 
-    np.testing.assert_allclose(gelu_exact(x).numpy(), [0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        gelu_exact(x).numpy(), [0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x], atol=1e-6
+    )
 
 
 def test_hf_names_round_trip(tiny_hf):
@@ -133,7 +135,6 @@ def test_corrupt_google_checkpoint(tiny_google, tmp_path):
 
 
 def test_sha256_is_cached_until_the_file_changes(tmp_path):
-
 
     file = tmp_path / "weights.bin"
     file.write_bytes(b"a" * 1000)

@@ -1,22 +1,26 @@
 """Task detection and label mapping, and each task trained end to end on a tiny model."""
+
 import numpy as np
 import pytest
-from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
 from bertr import BertClassifier, BertrError
 from bertr.tasks import make_task
+from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
 
-@pytest.mark.parametrize("y,task,name,classes", [
-    (["no", "yes", "no"], None, "binary", ["no", "yes"]),
-    ([True, False, True], None, "binary", [False, True]),
-    ([0, 1, 1], None, "binary", [0, 1]),
-    ([0.0, 0.25, 1.0], None, "soft", []),
-    (["a", "b", "c", "a"], None, "multiclass", ["a", "b", "c"]),
-    ([[0, 1], [1, 0], [1, 1]], None, "multilabel", ["label1", "label2"]),
-    ([1.5, 3.0, 10.0], "regression", "regression", []),
-    (["no", "yes"], "multiclass", "multiclass", ["no", "yes"]),
-])
+@pytest.mark.parametrize(
+    "y,task,name,classes",
+    [
+        (["no", "yes", "no"], None, "binary", ["no", "yes"]),
+        ([True, False, True], None, "binary", [False, True]),
+        ([0, 1, 1], None, "binary", [0, 1]),
+        ([0.0, 0.25, 1.0], None, "soft", []),
+        (["a", "b", "c", "a"], None, "multiclass", ["a", "b", "c"]),
+        ([[0, 1], [1, 0], [1, 1]], None, "multilabel", ["label1", "label2"]),
+        ([1.5, 3.0, 10.0], "regression", "regression", []),
+        (["no", "yes"], "multiclass", "multiclass", ["no", "yes"]),
+    ],
+)
 def test_task_detection(y, task, name, classes):
     detected = make_task(y, task)
     assert detected.name == name and detected.classes == classes
@@ -28,23 +32,27 @@ def test_given_classes_fix_the_order():
     np.testing.assert_array_equal(task.encode(["hi", "lo"]).ravel(), [2, 0])
 
 
-@pytest.mark.parametrize("y,task,message", [
-    (["a", "b"], "nonsense", "unknown task 'nonsense'"),
-    ([0.2, 1.4, 0.5], "soft", r"must lie in \[0, 1\], but row 2 has 1.4"),
-    (["a", "b", "c"], "binary", "needs 2 classes"),
-    (["a", "b"], "regression", "needs a numeric label"),
-    ([[0, 1], [0, 0], [0, 1]], None, "label1 have only one value"),
-    ([[0, 2], [1, 0]], None, "only 0/1"),
-    ([3, 3, 3], "regression", "only one value"),
-])
+@pytest.mark.parametrize(
+    "y,task,message",
+    [
+        (["a", "b"], "nonsense", "unknown task 'nonsense'"),
+        ([0.2, 1.4, 0.5], "soft", r"must lie in \[0, 1\], but row 2 has 1.4"),
+        (["a", "b", "c"], "binary", "needs 2 classes"),
+        (["a", "b"], "regression", "needs a numeric label"),
+        ([[0, 1], [0, 0], [0, 1]], None, "label1 have only one value"),
+        ([[0, 2], [1, 0]], None, "only 0/1"),
+        ([3, 3, 3], "regression", "only one value"),
+    ],
+)
 def test_bad_labels(y, task, message):
     with pytest.raises(BertrError, match=message):
         make_task(y, task)
 
 
 def _fit(tiny_hf, texts, y, **kw):
-    params = dict(pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=8, learning_rate=1e-2,
-                  validation_split=0.2, seed=2)
+    params = dict(
+        pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=8, learning_rate=1e-2, validation_split=0.2, seed=2
+    )
     params.update({k: kw.pop(k) for k in list(kw) if k in params or k == "task"})
     return BertClassifier(**params).fit(texts, y, **kw)
 
@@ -101,8 +109,15 @@ def test_regression(tiny_hf):
 def test_pairs_and_weights(tiny_hf):
     texts, labels = toy_data(2)
     second = ["product"] * len(texts)
-    clf = _fit(tiny_hf, texts, labels, pairs=second, class_weight="balanced",
-               sample_weight=np.linspace(0.5, 1.5, len(texts)), epochs=2)
+    clf = _fit(
+        tiny_hf,
+        texts,
+        labels,
+        pairs=second,
+        class_weight="balanced",
+        sample_weight=np.linspace(0.5, 1.5, len(texts)),
+        epochs=2,
+    )
     assert clf.predict_proba(texts[:3], pairs=second[:3]).shape == (3, 2)
     with pytest.raises(BertrError, match="trained on text pairs"):
         clf.predict(texts[:3])

@@ -1,4 +1,5 @@
 """Fast WordPiece (Rust tokenizers) equals Google's reference tokenizer, and batch encoding is right."""
+
 import numpy as np
 import pytest
 from google_wordpiece import GoogleTokenizer
@@ -8,15 +9,15 @@ from bertr.embedded import embedded_model_dir
 
 EDGE_CASES = [
     "Hello, World!",
-    "Café crème brûlée, naïve façade, Ångström, ÉCOLE",      # accents stripped when lower-casing
+    "Café crème brûlée, naïve façade, Ångström, ÉCOLE",  # accents stripped when lower-casing
     "don't stop... (really?) [yes] {no} a/b a-b 3.14 $5 50% #1 @home",  # punctuation split off
-    "東京と北京で中文を話す 한국어",                              # CJK characters one token each
-    "I love it 😀👍🏽 ❤️ ☕",                                      # emoji: [UNK] unless in the vocab
-    "eating unaffable antidisestablishmentarianism",         # WordPiece splits
-    "xqzjxqzjxqzj snow\u2603man",                            # unsplittable (the snowman) -> one [UNK]
-    "a" * 101 + " " + "b" * 100,                             # over 100 characters -> [UNK]
-    "tabs\tand\nnewlines\r\n  and\u00a0nbsp\u2003em-space",   # whitespace variants
-    "zero\u200bwidth soft\u00adhyphen control\x07char",       # control / format characters dropped
+    "東京と北京で中文を話す 한국어",  # CJK characters one token each
+    "I love it 😀👍🏽 ❤️ ☕",  # emoji: [UNK] unless in the vocab
+    "eating unaffable antidisestablishmentarianism",  # WordPiece splits
+    "xqzjxqzjxqzj snow\u2603man",  # unsplittable (the snowman) -> one [UNK]
+    "a" * 101 + " " + "b" * 100,  # over 100 characters -> [UNK]
+    "tabs\tand\nnewlines\r\n  and\u00a0nbsp\u2003em-space",  # whitespace variants
+    "zero\u200bwidth soft\u00adhyphen control\x07char",  # control / format characters dropped
     "MiXeD CaSe ALL CAPS",
     "",
 ]
@@ -29,8 +30,9 @@ def embedded_vocab():
 
 def _google(vocab_path, lower):
     vocab = {}
-    for i, line in enumerate(open(vocab_path, encoding="utf-8")):
-        vocab.setdefault(line.rstrip("\n"), i)
+    with open(vocab_path, encoding="utf-8") as handle:
+        for i, line in enumerate(handle):
+            vocab.setdefault(line.rstrip("\n"), i)
     return GoogleTokenizer(vocab, do_lower_case=lower)
 
 
@@ -76,8 +78,18 @@ def test_pairs_use_segment_one_and_trim_the_longer_text(embedded_vocab):
     enc = fast.encode(["good coffee"], seq_len=10, pairs=["one two three four five six seven"])
     row, seg = enc.token[0].tolist(), enc.segment[0].tolist()
     # [CLS] good coffee [SEP] one two three four five [SEP]: the longer (second) text was trimmed
-    assert row == [v["[CLS]"], v["good"], v["coffee"], v["[SEP]"], v["one"], v["two"], v["three"], v["four"],
-                   v["five"], v["[SEP]"]]
+    assert row == [
+        v["[CLS]"],
+        v["good"],
+        v["coffee"],
+        v["[SEP]"],
+        v["one"],
+        v["two"],
+        v["three"],
+        v["four"],
+        v["five"],
+        v["[SEP]"],
+    ]
     assert seg == [0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
 
 

@@ -1,5 +1,6 @@
 """Length-bucketed batching: every row once per epoch, similar lengths per batch, a new order each epoch,
 and predictions that do not depend on padding or batch order."""
+
 import numpy as np
 
 from bertr.training import bucketed_batches
@@ -16,5 +17,5 @@ def test_bucketed_batches_cover_every_row_once_and_group_lengths():
     assert spread < random_spread / 4  # rows of a batch have similar lengths
     shared = np.random.default_rng(1)
     first, second = bucketed_batches(lengths, 32, shared), bucketed_batches(lengths, 32, shared)
-    assert not all(np.array_equal(a, b) for a, b in zip(first, second))  # a new order every epoch
+    assert not all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))  # a new order every epoch
     assert [len(b) for b in bucketed_batches(lengths, 32, None)][:-1] == [32] * 31

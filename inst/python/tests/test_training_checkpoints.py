@@ -1,6 +1,6 @@
 """Checkpoints and resume (a real SIGKILL), early stopping, and seeded determinism, on a tiny model."""
+
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -9,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bertr.testing import NEGATIVE, POSITIVE, toy_data
-
-from bertr import BertClassifier, BertrError
-from bertr.training import split_validation
 
 import bertr
+from bertr import BertClassifier, BertrError
+from bertr.testing import NEGATIVE, POSITIVE, toy_data
+from bertr.training import split_validation
 
 TESTS = Path(__file__).parent
 CORE = Path(bertr.__file__).parents[1]  # the directory holding the bertr package
@@ -27,13 +26,21 @@ def _classifier(tiny_hf, **kw):
 
 
 def _record(steps):
-    return lambda info: steps.append({"step": info["step"], "epoch": info["epoch"], "batch": info["batch"],
-                                      "learning_rate": info["learning_rate"], "rows": [int(r) for r in info["rows"]]})
+    return lambda info: steps.append(
+        {
+            "step": info["step"],
+            "epoch": info["epoch"],
+            "batch": info["batch"],
+            "learning_rate": info["learning_rate"],
+            "rows": [int(r) for r in info["rows"]],
+        }
+    )
 
 
 def _run_child(tiny_hf, checkpoint_dir, log, body):
     """Train in a separate Python process that records its steps to ``log``; ``body`` may kill it."""
-    script = textwrap.dedent(f"""
+    script = (
+        textwrap.dedent(f"""
         import json, os, signal, sys
         sys.path[:0] = [{str(TESTS)!r}, {str(CORE)!r}]
         from bertr.testing import toy_data
@@ -48,11 +55,14 @@ def _run_child(tiny_hf, checkpoint_dir, log, body):
             log.flush()
         def kill():
             os.kill(os.getpid(), signal.SIGKILL)
-    """) + textwrap.dedent(body) + textwrap.dedent(f"""
+    """)
+        + textwrap.dedent(body)
+        + textwrap.dedent(f"""
         BertClassifier(pretrained={str(tiny_hf)!r}, **{SETTINGS!r}).fit(
             texts, labels, classes=["no", "yes"], checkpoint_dir={str(checkpoint_dir)!r}, checkpoint_every=3,
             callback=callback, on_step=on_step)
     """)
+    )
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
 
 
@@ -72,11 +82,16 @@ def test_resume_after_sigkill_continues_exactly(tiny_hf, tmp_path, uninterrupted
     reference, reference_steps = uninterrupted
     ckpt, log = tmp_path / "ckpt", tmp_path / "steps.jsonl"
     # killed right after the mid-epoch checkpoint at step 12 (epoch 2, batch 4)
-    done = _run_child(tiny_hf, ckpt, log, """
+    done = _run_child(
+        tiny_hf,
+        ckpt,
+        log,
+        """
         def callback(event):
             if event["event"] == "checkpoint" and event["step"] == 12:
                 kill()
-    """)
+    """,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
     before = _read_log(log)
     assert [s["step"] for s in before] == list(range(1, 13))
@@ -84,8 +99,9 @@ def test_resume_after_sigkill_continues_exactly(tiny_hf, tmp_path, uninterrupted
 
     texts, labels = toy_data()
     events, after = [], []
-    resumed = _classifier(tiny_hf).fit(texts, labels, classes=["no", "yes"], checkpoint_dir=str(ckpt),
-                                       callback=events.append, on_step=_record(after))
+    resumed = _classifier(tiny_hf).fit(
+        texts, labels, classes=["no", "yes"], checkpoint_dir=str(ckpt), callback=events.append, on_step=_record(after)
+    )
     resume = [e for e in events if e["event"] == "resume"]
     assert resume and resume[0]["step"] == 12 and resume[0]["epoch"] == 2
     # step counter, learning rate, epoch and data order continue: nothing repeated, nothing skipped
@@ -95,7 +111,7 @@ def test_resume_after_sigkill_continues_exactly(tiny_hf, tmp_path, uninterrupted
     assert len(resumed.history_) == 3 and [r["step"] for r in resumed.history_] == [8, 16, 24]
     probe = POSITIVE + NEGATIVE
     np.testing.assert_allclose(resumed.predict_proba(probe), reference.predict_proba(probe), atol=1e-4, rtol=0)
-    for ours, theirs in zip(resumed.history_, reference.history_):
+    for ours, theirs in zip(resumed.history_, reference.history_, strict=True):
         assert ours["val_auc"] == pytest.approx(theirs["val_auc"], abs=1e-6)
         assert ours["loss"] == pytest.approx(theirs["loss"], abs=1e-4)
 
@@ -104,7 +120,11 @@ def test_kill_while_writing_a_checkpoint_keeps_the_previous_one(tiny_hf, tmp_pat
     reference, reference_steps = uninterrupted
     ckpt, log = tmp_path / "ckpt", tmp_path / "steps.jsonl"
     # dies half-way through writing the checkpoint of step 6 (its weights are written, the rest is not)
-    done = _run_child(tiny_hf, ckpt, log, """
+    done = _run_child(
+        tiny_hf,
+        ckpt,
+        log,
+        """
         callback = None
         original = bertr.storage.write_arrays
         def write_arrays(path, arrays):
@@ -114,14 +134,16 @@ def test_kill_while_writing_a_checkpoint_keeps_the_previous_one(tiny_hf, tmp_pat
         bertr.storage.write_arrays = write_arrays
         import bertr.training_checkpoints
         bertr.training_checkpoints.write_arrays = write_arrays
-    """)
+    """,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
     assert json.loads((ckpt / "latest.json").read_text())["checkpoint"] == "step-00000003"
     assert any(p.name.startswith(".step-00000006") for p in ckpt.iterdir())  # the half-written one, hidden
     texts, labels = toy_data()
     after = []
-    resumed = _classifier(tiny_hf).fit(texts, labels, classes=["no", "yes"], checkpoint_dir=str(ckpt),
-                                       on_step=_record(after))
+    resumed = _classifier(tiny_hf).fit(
+        texts, labels, classes=["no", "yes"], checkpoint_dir=str(ckpt), on_step=_record(after)
+    )
     assert after == reference_steps[3:]
     assert not any(p.name.startswith(".step-") for p in ckpt.iterdir())  # cleaned up
     probe = POSITIVE + NEGATIVE
@@ -147,8 +169,9 @@ def test_checkpoint_of_another_run_is_not_resumed(tiny_hf, tmp_path):
         _classifier(tiny_hf, epochs=1).fit(texts[::-1], labels[::-1], checkpoint_dir=str(tmp_path))
     (tmp_path / "notes.txt").write_text("mine")
     steps = []
-    _classifier(tiny_hf, epochs=1, seed=4).fit(texts, labels, checkpoint_dir=str(tmp_path), resume=False,
-                                               on_step=steps.append)
+    _classifier(tiny_hf, epochs=1, seed=4).fit(
+        texts, labels, checkpoint_dir=str(tmp_path), resume=False, on_step=steps.append
+    )
     assert len(steps) == STEPS_PER_EPOCH
     assert (tmp_path / "notes.txt").read_text() == "mine"  # only bertr's own files are replaced
 
@@ -173,6 +196,17 @@ def test_early_stopping_keeps_the_best_epoch(tiny_hf):
     _, val = split_validation(len(texts), SETTINGS["validation_split"], SETTINGS["seed"])
     held_out = clf.evaluate([texts[i] for i in val], [labels[i] for i in val])
     assert held_out["loss"] == pytest.approx(losses[best], abs=1e-5)  # the best epoch's weights were restored
+    assert clf.kept_epoch_ == best + 1 and clf.monitor_ == "val_loss"  # the facts R reads (fitted_facts)
+    facts = clf.fitted_facts()
+    assert facts["kept_epoch"] == best + 1 and facts["history"]["val_loss"] == losses and "trace" not in facts
+
+
+def test_without_restore_best_the_last_epoch_is_kept(tiny_hf):
+    texts, labels = toy_data()
+    stopping = {"monitor": "val_loss", "patience": 1, "restore_best": False}
+    clf = _classifier(tiny_hf, epochs=3, early_stopping=stopping).fit(texts, labels)
+    assert clf.kept_epoch_ == len(clf.history_) and clf.monitor_ == "val_loss"
+    assert _classifier(tiny_hf, epochs=1, validation_split=0).fit(texts, labels).monitor_ is None  # nothing judged
 
 
 def test_early_stopping_settings_are_checked(tiny_hf):
@@ -191,7 +225,7 @@ def test_same_seed_gives_identical_weights_and_predictions(tiny_hf, uninterrupte
     reference, _ = uninterrupted
     texts, labels = toy_data()
     again = _classifier(tiny_hf).fit(texts, labels, classes=["no", "yes"])
-    for a, b in zip(reference.model_.get_weights(), again.model_.get_weights()):
+    for a, b in zip(reference.model_.get_weights(), again.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(reference.predict_proba(POSITIVE), again.predict_proba(POSITIVE))
     other = _classifier(tiny_hf, seed=4).fit(texts, labels, classes=["no", "yes"])

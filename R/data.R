@@ -1,3 +1,83 @@
+# The user's data on its way to the core: data frames, columns, texts, labels and row weights, checked with errors
+# that name the column and rows, in R users' terms.
+
+check_data <- function(data) {
+  if (!is.data.frame(data)) {
+    abort("`data` must be a data.frame, tibble or data.table, not ", class(data)[1], ".")
+  }
+  if (nrow(data) == 0) abort("`data` has no rows.")
+  data
+}
+
+check_column_name <- function(data, column, what) {
+  if (!is.character(column) || length(column) != 1 || is.na(column)) {
+    abort("`", what, "` must be one column name (a string).")
+  }
+  if (!column %in% names(data)) {
+    near <- names(data)[utils::adist(column, names(data), ignore.case = TRUE) <= max(2, nchar(column) %/% 3)]
+    hint <- if (length(near)) paste0(" Did you mean '", near[1], "'?") else ""
+    abort("Column '", column, "' (the ", what, ") is not in `data`.", hint,
+          " Columns: ", paste(utils::head(names(data), 10), collapse = ", "),
+          if (ncol(data) > 10) ", ..." else "", ".")
+  }
+  invisible(column)
+}
+
+# The text column as a character vector; factors become character, other types are refused.
+text_column <- function(data, column, what = "text") {
+  check_column_name(data, column, what)
+  as_texts(data[[column]], paste0("Column '", column, "'"))
+}
+
+as_texts <- function(x, what) {
+  if (is.factor(x)) x <- as.character(x)
+  if (!is.character(x)) abort(what, " must hold text (character), not ", class(x)[1], ".")
+  missing <- which(is.na(x))
+  if (length(missing)) {
+    abort(what, " is missing (NA) in row(s) ", format_rows(missing), ".")
+  }
+  declared <- Encoding(x) != "unknown" # e.g. latin1-marked strings: convert; unmarked bytes must be UTF-8
+  x[declared] <- enc2utf8(x[declared])
+  invalid <- which(!validUTF8(x))
+  if (length(invalid)) {
+    abort(what, " holds invalid UTF-8 in row(s) ", format_rows(invalid), "; re-encode it, e.g. with ",
+          "iconv(x, from = \"latin1\", to = \"UTF-8\").")
+  }
+  x <- unname(enc2utf8(x)) # names would make as.list() a Python dict, whose items are the names, not the texts
+  blank <- which(is_blank(x))
+  if (length(blank)) abort(what, " is empty or only whitespace in row(s) ", format_rows(blank), ".")
+  x
+}
+
+# Empty or only (Unicode) whitespace, as the core's check (Python's str.strip()) sees it.
+is_blank <- function(x) grepl("(*UCP)^\\s*$", x, perl = TRUE)
+
+# Optional second texts as a list for the core: NULL, or one valid text per first text (`of` names those).
+pair_texts <- function(text_pair, n, of) {
+  if (is.null(text_pair)) return(NULL)
+  text_pair <- as_texts(text_pair, "`text_pair`")
+  if (length(text_pair) != n) abort("`text_pair` must have one text per element of ", of, ".")
+  as.list(text_pair)
+}
+
+# Texts (and paired texts) of `newdata`, as lists for the core.
+newdata_input <- function(object, newdata) {
+  if (!inherits(object, "bert_classifier")) abort("`object` must be a bert_classifier from bert_train().")
+  if (is.data.frame(newdata)) {
+    pairs <- if (is.null(object$text_pair)) NULL else as.list(text_column(newdata, object$text_pair, "text_pair"))
+    return(list(texts = as.list(text_column(newdata, object$text)), pairs = pairs))
+  }
+  if (is.character(newdata) || is.factor(newdata)) {
+    if (!is.null(object$text_pair)) {
+      abort("This model reads text pairs: give `newdata` as a data.frame with columns '", object$text,
+            "' and '", object$text_pair, "'.")
+    }
+    return(list(texts = as.list(as_texts(newdata, "`newdata`")), pairs = NULL))
+  }
+  abort("`newdata` must be a data.frame with column '", object$text, "' or a character vector, not ",
+        class(newdata)[1], ".")
+}
+
 # What bert_train() was given, normalised: a data frame, the text / pair / label column names.
 # `data` may be a data frame, a CSV path, or a formula (then the data frame arrives as `text`, or as
 # `data =` with the formula positional).
@@ -35,7 +115,7 @@ read_csv <- function(path, nrows) {
   if (!file.exists(path)) abort("The CSV file '", path, "' does not exist.")
   if (dir.exists(path)) abort("'", path, "' is a directory, not a CSV file.")
   args <- list(path, encoding = "UTF-8", showProgress = FALSE)
-  if (!is.null(nrows)) args$nrows <- whole_number(nrows, "nrows")
+  if (!is.null(nrows)) args$nrows <- as_whole_number(nrows, "nrows")
   data <- tryCatch(do.call(data.table::fread, args), error = function(e) {
     abort("Cannot read the CSV file '", path, "': ", conditionMessage(e))
   })
@@ -58,10 +138,6 @@ handle_missing <- function(data, columns, na_action) {
   data <- data[!missing, , drop = FALSE]
   if (!nrow(data)) abort("No rows are left after dropping those with missing values.")
   data
-}
-
-bertr_warning <- function(message) {
-  structure(class = c("bertr_warning", "warning", "condition"), list(message = message, call = NULL))
 }
 
 # Labels as the core wants them: values (a list, or a 0/1 matrix for several columns), class order, names.
@@ -123,28 +199,4 @@ weight_column <- function(data, column) {
           format(x[bad[1]]), ".")
   }
   as.list(as.numeric(x))
-}
-
-class_weight_arg <- function(class_weight) {
-  if (is.null(class_weight)) return(NULL)
-  if (is.character(class_weight) && length(class_weight) == 1) return(class_weight)
-  if (is.numeric(class_weight) && !is.null(names(class_weight)) && all(nzchar(names(class_weight)))) {
-    return(as.list(class_weight))
-  }
-  abort("`class_weight` must be \"balanced\" or a named numeric vector, one weight per class.")
-}
-
-describe_task <- function(fit) {
-  task <- fit$task
-  labels <- paste0("'", fit$label, "'", collapse = ", ")
-  switch(task,
-    binary = sprintf("Task: binary classification of %s; probabilities are for '%s' (classes: %s).",
-                     labels, fit$levels[2], paste(fit$levels, collapse = ", ")),
-    soft = sprintf("Task: soft binary; %s is a fraction in [0, 1], predicted as a probability; classes use >= 0.5.",
-                   labels),
-    multiclass = sprintf("Task: multi-class classification of %s into %d classes: %s.", labels,
-                         length(fit$levels), paste(fit$levels, collapse = ", ")),
-    multilabel = sprintf("Task: multi-label classification, one probability for each of %s.", labels),
-    regression = sprintf("Task: regression of %s (mean squared error).", labels)
-  )
 }

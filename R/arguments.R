@@ -1,0 +1,78 @@
+# Arguments on their way to the Python core: each argument's conversion is declared once, in `converters`, and
+# core_args() applies it by name (the style of keras3's capture_args()). A converter receives the value and the
+# argument's name, and returns what the core expects or signals a `bertr_error` naming the argument. NULL
+# arguments are left out, so that the core's own default applies (one owner for defaults). Ranges and choices
+# (seq_len within the model's window, pooling "cls" or "mean", ...) are checked once, by the core; here only R
+# types are made into Python ones.
+
+as_whole_number <- function(x, name) {
+  if (!is.numeric(x) || length(x) != 1 || is.na(x) || x != round(x)) {
+    abort("`", name, "` must be a single whole number.")
+  }
+  as.integer(x)
+}
+
+as_number <- function(x, name) {
+  if (!is.numeric(x) || length(x) != 1 || is.na(x)) abort("`", name, "` must be a single number.")
+  as.numeric(x)
+}
+
+as_flag <- function(x, name) {
+  if (!is.logical(x) || length(x) != 1 || is.na(x)) abort("`", name, "` must be TRUE or FALSE.")
+  x
+}
+
+as_string <- function(x, name) {
+  if (!is.character(x) || length(x) != 1 || is.na(x)) abort("`", name, "` must be one string.")
+  x
+}
+
+as_path <- function(x, name) {
+  if (!is.character(x) || length(x) != 1 || is.na(x) || !nzchar(x)) abort("`", name, "` must be one path.")
+  path.expand(x)
+}
+
+as_pooling <- function(x, name) {
+  if (!(is.character(x) && length(x) == 1 && !is.na(x))) {
+    abort("`", name, "` must be \"cls\", \"mean\" or NULL (the pretrained model's own).")
+  }
+  x
+}
+
+# TRUE/FALSE, or a named list of early-stopping settings (monitor, patience, min_delta, restore_best).
+as_early_stopping <- function(x, name) {
+  if (is.logical(x) && length(x) == 1 && !is.na(x)) return(x)
+  if (is.list(x) && length(x) && !is.null(names(x)) && all(nzchar(names(x)))) {
+    if (!is.null(x$patience)) x$patience <- as_whole_number(x$patience, paste0(name, "$patience"))
+    return(x)
+  }
+  abort("`", name, "` must be TRUE, FALSE or a named list such as list(monitor = \"val_auc\", patience = 1).")
+}
+
+# "balanced", or a named numeric vector with one weight per class (a dict for the core).
+as_class_weight <- function(x, name) {
+  if (is.character(x) && length(x) == 1) return(x)
+  if (is.numeric(x) && !is.null(names(x)) && all(nzchar(names(x)))) return(as.list(x))
+  abort("`", name, "` must be \"balanced\" or a named numeric vector, one weight per class.")
+}
+
+converters <- list(
+  # the estimator's settings (bertr.BertClassifier)
+  pretrained = as_path, task = as_string, seq_len = as_whole_number, epochs = as_whole_number,
+  batch_size = as_whole_number, learning_rate = as_number, validation_split = as_number, seed = as_whole_number,
+  warmup_proportion = as_number, weight_decay = as_number, dropout = as_number, pooling = as_pooling,
+  threads = as_whole_number, early_stopping = as_early_stopping,
+  # fit(), predict(), embed(), save()
+  class_weight = as_class_weight, checkpoint_dir = as_path, checkpoint_every = as_whole_number, resume = as_flag,
+  normalize = as_flag, overwrite = as_flag, path = as_path
+)
+
+# The named arguments, each converted by its converter and NULLs left out, as a list for do.call() into the core.
+core_args <- function(...) {
+  args <- Filter(Negate(is.null), list(...))
+  for (name in names(args)) {
+    if (is.null(converters[[name]])) stop("internal: no converter for argument `", name, "`")
+    args[[name]] <- converters[[name]](args[[name]], name)
+  }
+  args
+}
