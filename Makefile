@@ -23,9 +23,10 @@ format:
 document:
 	Rscript -e 'roxygen2::roxygenise()'
 
-# the pkgdown site (README, reference, vignettes, NEWS) in site/, built offline; the vignette trains for a few minutes
+# the pkgdown site (README, reference, vignettes, NEWS) in site/, built offline (pkgdown.internet = FALSE: no CRAN
+# lookup); the vignette trains for a few minutes
 site: setup
-	Rscript -e 'pkgdown::build_site(new_process = FALSE, install = FALSE)'
+	Rscript -e 'options(pkgdown.internet = FALSE); pkgdown::build_site(new_process = FALSE, install = FALSE)'
 
 # Not part of the tests: the speed benchmark (about 20 min; run it on an otherwise idle machine).
 bench: setup
