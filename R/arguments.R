@@ -1,9 +1,9 @@
 # Arguments on their way to the Python core: each argument's conversion is declared once, in `converters`, and
 # core_args() applies it by name (the style of keras3's capture_args()). A converter receives the value and the
-# argument's name, and returns what the core expects or signals a `bertr_error` naming the argument. NULL
-# arguments are left out, so that the core's own default applies (one owner for defaults). Ranges and choices
-# (seq_len within the model's window, pooling "cls" or "mean", ...) are checked once, by the core; here only R
-# types are made into Python ones.
+# argument's name, and returns what the core expects or signals a `bertr_error` naming the argument. The arguments
+# in `nullable` may be NULL, which means "the core's own default" (they are left out of the call); NULL for any
+# other is an error from its converter. Ranges and choices (seq_len within the model's window, pooling "cls" or
+# "mean", ...) are checked once, by the core; here only R types are made into Python ones.
 
 as_whole_number <- function(x, name) {
   if (!is.numeric(x) || length(x) != 1 || is.na(x) || x != round(x)) {
@@ -67,12 +67,17 @@ converters <- list(
   normalize = as_flag, overwrite = as_flag, path = as_path
 )
 
-# The named arguments, each converted by its converter and NULLs left out, as a list for do.call() into the core.
+# The arguments whose NULL is documented to mean the core's default (the pretrained model's own, none, ...).
+nullable <- c("pretrained", "task", "dropout", "pooling", "threads", "early_stopping", "class_weight",
+              "checkpoint_dir", "checkpoint_every", "batch_size")
+
+# The named arguments, each converted by its converter, NULLs of `nullable` ones left out, as a list for do.call().
 core_args <- function(...) {
-  args <- Filter(Negate(is.null), list(...))
+  args <- list(...)
+  args <- args[!(names(args) %in% nullable & vapply(args, is.null, logical(1)))]
   for (name in names(args)) {
     if (is.null(converters[[name]])) stop("internal: no converter for argument `", name, "`")
-    args[[name]] <- converters[[name]](args[[name]], name)
+    args[name] <- list(converters[[name]](args[[name]], name))
   }
   args
 }

@@ -4,11 +4,13 @@
 
 new_bert_classifier <- function(py, columns, call) {
   facts <- call_core(py$fitted_facts())
+  # a model saved from Python (bertr.BertClassifier.save) has no R column names: neutral ones stand in
+  columns$label <- columns$label %||% if (facts$task == "multilabel") as_levels(facts$levels) else "label"
   facts$history <- as.data.frame(lapply(facts$history, unlist), stringsAsFactors = FALSE)
   facts$steps <- as.data.frame(lapply(facts$steps, function(x) as.numeric(unlist(x))))
   facts$steps$step <- as.integer(facts$steps$step)
   facts$steps$epoch <- as.integer(facts$steps$epoch)
-  facts$levels <- as.character(unlist(facts$levels))
+  facts$levels <- as_levels(facts$levels)
   facts$resumed_at <- as.integer(unlist(facts$resumed_at))
   facts$best_epoch <- facts$best_epoch %||% NA_integer_
   facts$kept_epoch <- facts$kept_epoch %||% NA_integer_
@@ -19,6 +21,10 @@ new_bert_classifier <- function(py, columns, call) {
     class = "bert_classifier"
   )
 }
+
+# Classes as R text: the one conversion for the levels and for predicted classes, so that they always match
+# (numbers are written as R writes them, e.g. 0/1 labels as "0" and "1").
+as_levels <- function(classes) as.character(unlist(classes))
 
 # The Python estimator, or an error if it did not survive (e.g. the object came from saveRDS()).
 live_py <- function(object) {

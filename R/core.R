@@ -57,27 +57,30 @@ bertr_core <- function() {
   core
 }
 
-# Evaluates `expr`, a call into the Python core, and brings its errors back as R conditions: the core's
-# BertrError as a `bertr_error` with the core's message; any other Python exception as a
-# `bertr_internal_error` with its type and traceback; R errors (e.g. from a progress callback) unchanged.
+# Evaluates `expr`, a call into the Python core, and brings its errors back as R conditions, by the exception's
+# class: the core's BertrError as a `bertr_error` with the core's message; any other Exception as a
+# `bertr_internal_error` with its type and traceback (an R error in one of bertr's own R callbacks, such as the
+# progress reporter, reaches R through Python as a RuntimeError: a bug too); an interruption (KeyboardInterrupt,
+# not an Exception) and errors raised in R before Python ran come back unchanged.
 call_core <- function(expr) {
   reticulate::py_clear_last_error()
   tryCatch(expr, error = function(e) {
     if (inherits(e, c("bertr_error", "bertr_internal_error"))) stop(e)
     raised <- reticulate::py_last_error()
-    if (is.null(raised)) stop(e)
-    exception <- attr(raised, "exception", exact = TRUE)
-    if (is_core_error(exception)) abort(trimws(raised$value))
+    exception <- if (!is.null(raised)) attr(raised, "exception", exact = TRUE)
+    if (is.null(exception) || !is_instance(exception, "Exception")) stop(e)
+    if (is_instance(exception, "BertrError")) abort(trimws(raised$value))
     stop(bertr_internal_error(raised))
   })
 }
 
-# Whether a Python exception is (a subclass of) the core's BertrError: decided by class, never by message text.
-is_core_error <- function(exception) {
-  !is.null(exception) && isTRUE(tryCatch(
-    reticulate::import_builtins(convert = TRUE)$isinstance(exception, core$BertrError),
-    error = function(e) FALSE
-  ))
+# Whether a Python exception is an instance of Python's `Exception` or of the core's `BertrError` (subclasses
+# included): decided by class, never by message text.
+is_instance <- function(exception, class) {
+  isTRUE(tryCatch({
+    builtins <- reticulate::import_builtins(convert = TRUE)
+    builtins$isinstance(exception, if (class == "BertrError") core$BertrError else builtins[[class]])
+  }, error = function(e) FALSE))
 }
 
 #' Is bertr's Python core ready to use?

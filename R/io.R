@@ -28,7 +28,6 @@
 bert_save <- function(object, path, overwrite = FALSE) {
   if (!inherits(object, "bert_classifier")) abort("`object` must be a bert_classifier from bert_train().")
   args <- core_args(path = path, overwrite = overwrite)
-  if (is.null(args$path)) abort("`path` must be one path (a string).")
   py <- live_py(object)
   # the R facts the core does not know (its own facts it writes itself), for bert_load()
   extra <- list(
@@ -45,8 +44,7 @@ bert_load <- function(path) {
   py <- call_core(bertr_core()$load_model(path))
   extra <- py$saved_$extra
   # models saved from Python (bertr.BertClassifier.save) lack the R facts: neutral column names are used
-  label <- unlist(extra$r_label) %||% if (py$task_$name == "multilabel") unlist(py$classes_) else "label"
-  columns <- list(text = extra$r_text %||% "text", text_pair = extra$r_text_pair, label = label,
+  columns <- list(text = extra$r_text %||% "text", text_pair = extra$r_text_pair, label = unlist(extra$r_label),
                   label_type = extra$r_label_type)
   new_bert_classifier(py, columns, call = tryCatch(str2lang(extra$r_call), error = function(e) NULL))
 }

@@ -41,7 +41,7 @@ predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), 
   switch(object$task,
     binary = ,
     multiclass = {
-      classes <- as.character(unlist(decided))
+      classes <- as_levels(decided)
       if (identical(object$label_type, "logical")) as.logical(classes) else factor(classes, levels = object$levels)
     },
     soft = as.logical(decided),

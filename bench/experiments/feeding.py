@@ -8,7 +8,7 @@ import os
 import sys, time, csv, numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "inst", "python"))
 import bertr
-from bertr import runtime, training as T
+from bertr import inference as I, runtime, training as T
 from bertr.estimator import BertClassifier
 from bertr.tasks import make_task
 runtime.configure_threads(); runtime.set_seed(1)
@@ -19,10 +19,10 @@ tok = bertr.WordPieceTokenizer(p.vocab_path, True)
 enc = tok.encode(texts, 128)
 task = make_task(y, None, None, None); target = task.encode(y).astype(np.float32)
 clf = BertClassifier()
-model = clf._compile(p, task, n_train=1600)
-lengths = T.lengths_of(enc)
+model = clf._initialize_model(p, p.pooling, task, n_train=1600)
+lengths = I.lengths_of(enc)
 batches = T.epoch_batches(lengths, 32, 1, 0)[:int(sys.argv[2])]
-widths = [T._padded_width(lengths, b, 128) for b in batches]
+widths = [I._padded_width(lengths, b, 128) for b in batches]
 mode = sys.argv[1]
 times = []
 if mode == "loop":

@@ -13,7 +13,7 @@ import csv, json, sys, time, os, resource
 import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "inst", "python"))
 import bertr
-from bertr import classifier as C, training as T
+from bertr import training as T
 
 cfg = json.loads(sys.argv[1])
 rows = list(csv.DictReader(open('/tmp/exp/train.csv')))
@@ -22,7 +22,6 @@ texts = [r['review'] for r in rows] + [r['review'] for r in test]
 y = [r['score'] for r in rows] + [r['score'] for r in test]
 n = len(rows)
 T.split_validation = lambda total, fraction, seed: (np.arange(n), np.arange(n, total))
-C.split_validation = T.split_validation
 import bertr.training
 t0 = time.time()
 def cb(e):

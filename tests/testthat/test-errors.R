@@ -148,7 +148,11 @@ test_that("the error bridge decides by the exception's class, and keeps a bug's 
     "def refined_problem():",
     "    raise Refined('from a subclass of BertrError')",
     "def bug():",
-    "    return {}['missing']"
+    "    return {}['missing']",
+    "def interrupted():",
+    "    raise KeyboardInterrupt()",
+    "def call(callback):",
+    "    return callback({'event': 'batch'})"
   ), module)
   probe <- reticulate::import_from_path("bridge_probe", path = dirname(module))
   user <- expect_bertr_error(bertr:::call_core(probe$user_problem()), "^KeyError: a user message")
@@ -160,6 +164,12 @@ test_that("the error bridge decides by the exception's class, and keeps a bug's 
   expect_equal(bug$python_type, "KeyError")
   expect_match(bug$traceback, "in bug")
   expect_match(conditionMessage(bug), "unexpected KeyError: .missing.*a bug in bertr.*Traceback")
+  # an interruption is not a bug; an R error in an R callback the core calls is (bertr's callbacks are its own)
+  stopped <- tryCatch(bertr:::call_core(probe$interrupted()), error = identity)
+  expect_false(inherits(stopped, c("bertr_error", "bertr_internal_error")))
+  callback <- tryCatch(bertr:::call_core(probe$call(function(event) stop("the reporter failed"))), error = identity)
+  expect_s3_class(callback, "bertr_internal_error")
+  expect_match(conditionMessage(callback), "RuntimeError: the reporter failed")
   # an R error inside call_core() is left as it is, not blamed on the Python error before it
   plain <- tryCatch(bertr:::call_core(stop("a plain R error")), error = identity)
   expect_equal(conditionMessage(plain), "a plain R error")

@@ -1,4 +1,4 @@
-# The progress reporter: cli bars in dynamic terminals (the plain-line mode is tested in test-checkpoint.R).
+# The progress reporter: cli bars in dynamic terminals (the plain-line mode is tested in test-training-checkpoints.R).
 
 test_that("in a dynamic terminal the same events draw cli progress bars", {
   old <- options(cli.dynamic = TRUE, cli.progress_show_after = 0, cli.ansi = FALSE)

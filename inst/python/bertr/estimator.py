@@ -55,17 +55,37 @@ class FitRecord:
     monitor: str | None = None  # the validation metric that judged the epochs (a history column), if any
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], early_stopping: Any = None) -> FitRecord:
+    def from_dict(cls, values: dict[str, Any], early_stopping: Any, task: Task) -> FitRecord:
+        """The record as saved; facts that models saved by older bertr versions lack are derived as fit() would."""
         record = cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
-        if record.kept_epoch is None:  # saved before bertr recorded it
-            record.kept_epoch = kept_epoch(len(record.history), record.best_epoch, early_stopping)
+        if "kept_epoch" not in values:
+            record.kept_epoch = kept_epoch(len(record.history), record.best_epoch, restores_best(early_stopping))
+        if "monitor" not in values:
+            record.monitor = watched_metric(early_stopping, task, record.history)
         return record
 
 
-def kept_epoch(epochs_run: int, best_epoch: int | None, early_stopping: Any) -> int:
-    """The epoch whose weights a fit ends with: early stopping's best when it restores it, else the last."""
-    restores = not (isinstance(early_stopping, dict) and early_stopping.get("restore_best") is False)
-    return best_epoch if best_epoch is not None and restores and early_stopping not in (None, False) else epochs_run
+def restores_best(early_stopping: Any) -> bool:
+    """Whether an ``early_stopping`` setting restores the best epoch's weights at the end (its default: yes)."""
+    if early_stopping is None or early_stopping is False:
+        return False
+    return not isinstance(early_stopping, dict) or bool(early_stopping.get("restore_best", True))
+
+
+def kept_epoch(epochs_run: int, best_epoch: int | None, restored: bool) -> int:
+    """The epoch whose weights a fit ends with: early stopping's best when it was restored, else the last."""
+    return best_epoch if restored and best_epoch is not None else epochs_run
+
+
+def monitored(early_stopping: Any, task: Task) -> str:
+    """The metric that judges epochs: early stopping's ``monitor`` when given, else the task's usual one."""
+    return early_stopping.get("monitor", task.monitor) if isinstance(early_stopping, dict) else task.monitor
+
+
+def watched_metric(early_stopping: Any, task: Task, history: list[dict]) -> str | None:
+    """:func:`monitored`, when the history has that column (not without validation rows), else None."""
+    monitor = monitored(early_stopping, task)
+    return monitor if history and monitor in history[-1] else None
 
 
 @dataclass
@@ -210,7 +230,8 @@ class BertClassifier:
 
         train_idx, val_idx = split_validation(len(data.texts), self.validation_split, self.seed)
         runtime.set_seed(self.seed)
-        model = self._initialize_model(pretrained, data.task, n_train=len(train_idx))
+        pooling = self.pooling or pretrained.pooling  # None: the pretrained model's own
+        model = self._initialize_model(pretrained, pooling, data.task, n_train=len(train_idx))
         trainer = self._initialize_trainer(model, encoded, data, train_idx, val_idx, callback, on_step)
         checkpointer = self._initialize_checkpoints(
             trainer, checkpoint_dir, checkpoint_every, resume, encoded, data, train_idx, callback
@@ -222,7 +243,7 @@ class BertClassifier:
         self.paired_ = data.pairs is not None
         self.model_ = model
         self.tokenizer_ = tokenizer
-        self.pooling_ = self.pooling or pretrained.pooling
+        self.pooling_ = pooling
         self.pretrained_ = {
             "name": pretrained.name,
             "path": str(pretrained.path),
@@ -230,7 +251,7 @@ class BertClassifier:
             "do_lower_case": pretrained.do_lower_case,
             **pretrained.config.to_dict(),
         }
-        monitor = trainer.early_stopping.monitor if trainer.early_stopping is not None else data.task.monitor
+        stopping = trainer.early_stopping
         self._set_record(
             FitRecord(
                 history=state.history,
@@ -239,10 +260,12 @@ class BertClassifier:
                 n_validation=len(val_idx),
                 fit_seconds=time.perf_counter() - started,
                 best_epoch=state.best_epoch,
-                kept_epoch=kept_epoch(len(state.history), state.best_epoch, self.early_stopping),
+                kept_epoch=kept_epoch(
+                    len(state.history), state.best_epoch, stopping is not None and stopping.restore_best
+                ),
                 stopped_early=state.stopped_early,
                 resumed_at=list(state.resumed_at),
-                monitor=monitor if state.history and monitor in state.history[-1] else None,
+                monitor=watched_metric(self.early_stopping, data.task, state.history),
             )
         )
         return self
@@ -269,7 +292,7 @@ class BertClassifier:
             )
         return _TrainingData(texts, pairs, task, target, weight)
 
-    def _initialize_model(self, pretrained: Pretrained, task: Task, n_train: int):
+    def _initialize_model(self, pretrained: Pretrained, pooling: str, task: Task, n_train: int):
         """The classifier network with the pretrained weights, compiled with AdamWarmup and the task's loss."""
         from .graph import build_classifier  # TensorFlow: imported after runtime.configure_threads()
         from .optim import AdamWarmup, calc_train_steps  # TensorFlow, likewise
@@ -279,7 +302,7 @@ class BertClassifier:
             n_outputs=task.n_outputs,
             activation=task.activation,
             dropout_rate=self.dropout,
-            pooling=self.pooling or pretrained.pooling,
+            pooling=pooling,
         )
         total, warmup = calc_train_steps(n_train, self.batch_size, self.epochs, self.warmup_proportion)
         optimizer = AdamWarmup(
@@ -377,7 +400,6 @@ class BertClassifier:
         spec = self.early_stopping
         if spec is None or spec is False:
             return None
-        default = task.monitor  # without validation rows this is an error, unless monitor = "loss" is asked
         if spec is True:
             spec = {}
         if not isinstance(spec, dict):
@@ -391,9 +413,9 @@ class BertClassifier:
                 f"early_stopping has unknown setting(s) {', '.join(unknown)}; "
                 "use monitor, patience, min_delta, restore_best"
             )
-        monitor = spec.get("monitor", default)
+        monitor = monitored(spec, task)  # without validation rows a val_ metric is an error, unless "loss" is asked
         if not isinstance(monitor, str):
-            raise BertrError(f"early_stopping's monitor must be a metric name such as '{default}'")
+            raise BertrError(f"early_stopping's monitor must be a metric name such as '{task.monitor}'")
         min_delta = spec.get("min_delta", 0.0)
         if not isinstance(min_delta, (int, float)) or min_delta < 0:
             raise BertrError(f"early_stopping's min_delta must be a number >= 0, not {min_delta!r}")
@@ -403,7 +425,7 @@ class BertClassifier:
             monitor=monitor,
             patience=check_positive_int(spec.get("patience", 1), "early_stopping's patience"),
             min_delta=float(min_delta),
-            restore_best=bool(spec.get("restore_best", True)),
+            restore_best=restores_best(spec),
         )
 
     def _run_settings(self) -> dict[str, Any]:
@@ -568,7 +590,7 @@ class BertClassifier:
         classifier.model_ = model
         classifier.tokenizer_ = tokenizer
         classifier.pretrained_ = manifest.get("pretrained", {})
-        classifier._set_record(FitRecord.from_dict(fitted, classifier.early_stopping))
+        classifier._set_record(FitRecord.from_dict(fitted, classifier.early_stopping, task))
         classifier.saved_ = {
             "path": str(saved.path),
             "versions": manifest.get("versions", {}),
@@ -621,7 +643,7 @@ class BertClassifier:
         pretrained model, the settings, the history and per-step trace as columns, and the fit record."""
         self._check_fitted()
         named = self.task_.name in ("binary", "multiclass", "multilabel")
-        levels = [_level_text(c) for c in self.classes_] if named else []
+        levels = list(self.classes_) if named else []  # as given (R writes them as text, as it writes predictions)
         record = asdict(self._record())
         del record["trace"]  # as columns (steps), like the history
         record["history"] = self.history_columns()
@@ -646,13 +668,6 @@ def save_model(classifier: BertClassifier, path: str, extra: dict | None = None,
 def load_model(path: str) -> BertClassifier:
     """A fitted :class:`BertClassifier` read from a directory written by :func:`save_model`."""
     return BertClassifier.load(path)
-
-
-def _level_text(value: Any) -> str:
-    """A class as R writes it: 0/1 labels arrive as floats (1.0), which R prints as 1."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _take(encoded: Encoded, rows: np.ndarray) -> Encoded:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+THRESHOLD = 0.5  # a label (or soft fraction) >= it is positive, and a probability >= it decides for the class
+
 
 def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
     """Area under the ROC curve for 0/1 labels, exact, with ties counted as half (Mann-Whitney U)."""
@@ -36,12 +38,12 @@ def binary_log_loss(y_true: np.ndarray, prob: np.ndarray, eps: float = 1e-7) -> 
 
 
 def binary_metrics(y_true: np.ndarray, prob: np.ndarray) -> dict[str, float]:
-    """loss, accuracy (threshold 0.5) and AUC of probabilities for the positive class."""
+    """loss, accuracy (at THRESHOLD) and AUC of probabilities for the positive class."""
     y_true = np.asarray(y_true).ravel()
     return {
         "loss": binary_log_loss(y_true, prob),
-        "accuracy": accuracy(y_true >= 0.5, np.asarray(prob).ravel() >= 0.5),
-        "auc": roc_auc(y_true >= 0.5, prob),
+        "accuracy": accuracy(y_true >= THRESHOLD, np.asarray(prob).ravel() >= THRESHOLD),
+        "auc": roc_auc(y_true >= THRESHOLD, prob),
     }
 
 
@@ -72,11 +74,11 @@ def multilabel_metrics(y_true: np.ndarray, prob: np.ndarray) -> dict[str, float]
     """loss (mean binary cross-entropy), accuracy per label decision, and AUC averaged over labels."""
     y_true = np.asarray(y_true, dtype=np.float64)
     prob = np.asarray(prob, dtype=np.float64)
-    aucs = [roc_auc(y_true[:, j] >= 0.5, prob[:, j]) for j in range(y_true.shape[1])]
+    aucs = [roc_auc(y_true[:, j] >= THRESHOLD, prob[:, j]) for j in range(y_true.shape[1])]
     aucs = [a for a in aucs if not np.isnan(a)]
     return {
         "loss": binary_log_loss(y_true, prob),
-        "accuracy": accuracy(y_true >= 0.5, prob >= 0.5),
+        "accuracy": accuracy(y_true >= THRESHOLD, prob >= THRESHOLD),
         "auc": float(np.mean(aucs)) if aucs else float("nan"),
     }
 

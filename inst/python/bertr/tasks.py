@@ -90,7 +90,7 @@ class Task:
             return self._values(output)
         return output
 
-    THRESHOLD = 0.5  # a probability (or soft fraction) at or above it decides for the class / label
+    THRESHOLD = metrics.THRESHOLD  # a probability (or soft fraction) at or above it decides for the class / label
 
     def predict(self, output: np.ndarray) -> np.ndarray:
         """Decisions, the one place they are made: class labels (binary: the second class where its probability

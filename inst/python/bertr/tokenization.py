@@ -9,13 +9,14 @@ become ``[UNK]``), which keras-bert's own Tokenizer does not.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import BertrError
+from .progress import ProgressFn
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -86,7 +87,7 @@ class WordPieceTokenizer:
         texts: Sequence[str],
         seq_len: int,
         pairs: Sequence[str] | None = None,
-        report: Callable[[dict], None] | None = None,
+        report: ProgressFn = None,
         chunk: int = 20000,
     ) -> Encoded:
         """Encode texts (and optional second texts) to ``[CLS] a [SEP] (b [SEP])`` rows of ``seq_len`` ids.

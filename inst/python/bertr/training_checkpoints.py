@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from . import runtime
 from .checks import show_value
 from .errors import BertrError
 from .graph import assign_weight_arrays, random_generators, weight_arrays  # TensorFlow: this module comes after it
+from .progress import ProgressFn
 from .storage import read_arrays, read_json, verify_directory, write_arrays, write_directory, write_json
 from .training import TrainState
 
@@ -64,7 +64,7 @@ class Checkpointer:
         directory: str | os.PathLike,
         settings: dict[str, Any],
         data_fingerprint: str,
-        report: Callable[[dict], None] | None = None,
+        report: ProgressFn = None,
     ):
         self.directory = Path(directory).expanduser().absolute()
         self.settings = settings

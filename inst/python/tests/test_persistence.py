@@ -129,9 +129,10 @@ def test_mean_pooled_model_round_trips(tiny_hf, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(texts), clf.predict_proba(texts))
 
 
-def test_a_model_saved_before_the_kept_epoch_was_recorded_gets_it_computed(fitted, saved):
+def test_a_model_saved_before_the_kept_epoch_and_monitor_were_recorded_gets_them_derived(fitted, saved):
     manifest = json.loads((saved / "manifest.json").read_text())
     del manifest["fitted"]["kept_epoch"], manifest["fitted"]["monitor"]
     (saved / "manifest.json").write_text(json.dumps(manifest))  # the manifest is not in its own checksum list
     loaded = load_model(str(saved))
-    assert loaded.kept_epoch_ == len(fitted.history_) and loaded.monitor_ is None
+    assert loaded.kept_epoch_ == fitted.kept_epoch_ == len(fitted.history_)
+    assert loaded.monitor_ == fitted.monitor_ == "val_auc"  # derived as fit() does: the task's usual metric
