@@ -56,12 +56,28 @@ as_class_weight <- function(x, name) {
   abort("`", name, "` must be \"balanced\" or a named numeric vector, one weight per class.")
 }
 
+# "auto", "mirrored", "multi_worker", or a tf.distribute.Strategy made in Python (passed as it is).
+as_strategy <- function(x, name) {
+  if (inherits(x, "python.builtin.object")) return(x)
+  if (is.character(x) && length(x) == 1 && !is.na(x)) return(x)
+  abort("`", name, "` must be NULL, \"auto\", \"mirrored\", \"multi_worker\" or a tf.distribute.Strategy.")
+}
+
+# TensorFlow device names such as c("/gpu:0", "/gpu:1"): a list, so that one name stays a list for the core.
+as_devices <- function(x, name) {
+  if (!is.character(x) || !length(x) || anyNA(x)) {
+    abort("`", name, "` must be device names such as c(\"/gpu:0\", \"/gpu:1\").")
+  }
+  as.list(x)
+}
+
 converters <- list(
   # the estimator's settings (bertr.BertClassifier)
   pretrained = as_path, task = as_string, seq_len = as_whole_number, epochs = as_whole_number,
   batch_size = as_whole_number, learning_rate = as_number, validation_split = as_number, seed = as_whole_number,
   warmup_proportion = as_number, weight_decay = as_number, dropout = as_number, pooling = as_pooling,
-  threads = as_whole_number, early_stopping = as_early_stopping,
+  threads = as_whole_number, early_stopping = as_early_stopping, strategy = as_strategy, devices = as_devices,
+  precision = as_string,
   # fit(), predict(), embed(), save()
   class_weight = as_class_weight, checkpoint_dir = as_path, checkpoint_every = as_whole_number, resume = as_flag,
   normalize = as_flag, overwrite = as_flag, path = as_path
@@ -69,7 +85,7 @@ converters <- list(
 
 # The arguments whose NULL is documented to mean the core's default (the pretrained model's own, none, ...).
 nullable <- c("pretrained", "task", "dropout", "pooling", "threads", "early_stopping", "class_weight",
-              "checkpoint_dir", "checkpoint_every", "batch_size")
+              "checkpoint_dir", "checkpoint_every", "batch_size", "strategy", "devices")
 
 # The named arguments, each converted by its converter, NULLs of `nullable` ones left out, as a list for do.call().
 core_args <- function(...) {

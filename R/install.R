@@ -18,16 +18,23 @@
 #' @param envname Path of the virtual environment.
 #' @param python Python 3 interpreter used to create it (default: the environment variable `BERTR_PYTHON`,
 #'   else `python3` on the `PATH`).
+#' @param gpu Install TensorFlow's CUDA libraries (pip's `tensorflow[and-cuda]` extra, about 3 GB) for NVIDIA
+#'   GPUs: `NA` (default) when `nvidia-smi` lists a GPU, `TRUE` always, `FALSE` never. bertr loads these
+#'   libraries by their full paths before TensorFlow starts, so that R's `LD_LIBRARY_PATH` (which puts the
+#'   system's library directories first) cannot hide them; [bertr_sitrep()] says which devices TensorFlow sees
+#'   and, when it sees no GPU that `nvidia-smi` lists, why.
 #' @param force Reinstall even if the environment is up to date.
 #' @param quiet Print less.
 #' @return The environment path, invisibly.
 #' @export
 install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR_PYTHON", Sys.which("python3")),
-                          force = FALSE, quiet = FALSE) {
+                          force = FALSE, quiet = FALSE, gpu = NA) {
   req <- system.file("python", "requirements.txt", package = "bertr")
+  if (!is.logical(gpu) || length(gpu) != 1) abort("`gpu` must be NA (detect), TRUE or FALSE.")
+  cuda <- if (is.na(gpu)) length(nvidia_gpus()) > 0 else gpu
   core_path <- system.file("python", package = "bertr")
   stamp_file <- file.path(envname, "bertr-requirements.md5")
-  stamp <- unname(tools::md5sum(req))
+  stamp <- paste0(unname(tools::md5sum(req)), if (cuda) "+cuda")
   env_python <- file.path(envname, "bin", "python")
   say <- function(...) if (!quiet) message("bertr: ", ...)
   step <- function(what, command, args, env = character(0)) {
@@ -55,8 +62,10 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
       step(paste0("Creating the virtual environment '", envname, "' with ", python),
            python, c("-m", "venv", shQuote(envname)))
     }
-    step("Installing the pinned Python packages (TensorFlow, tf-keras, keras-bert, tokenizers, ...)",
-         env_python, c("-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", shQuote(req)))
+    step(paste0("Installing the pinned Python packages (TensorFlow", if (cuda) " with its CUDA libraries",
+                ", tf-keras, keras-bert, tokenizers, ...)"),
+         env_python, c("-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", shQuote(req),
+                       if (cuda) shQuote(cuda_requirement(req))))
     writeLines(stamp, stamp_file)
   } else {
     say("Python environment '", envname, "' has the pinned packages.")
@@ -66,6 +75,23 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
        c("-m", "bertr", "install-model"), env = c(PYTHONPATH = core_path))
   say("Python environment ready at '", envname, "'.")
   invisible(envname)
+}
+
+# The GPUs NVIDIA's driver lists (`nvidia-smi`), as names; none without nvidia-smi or when it fails.
+nvidia_gpus <- function(smi = Sys.which("nvidia-smi")) {
+  if (!nzchar(smi)) return(character(0))
+  out <- tryCatch(suppressWarnings(system2(smi, c("--query-gpu=name", "--format=csv,noheader"), stdout = TRUE,
+                                           stderr = FALSE)), error = function(e) character(0))
+  if (!is.null(attr(out, "status"))) return(character(0))
+  trimws(out[nzchar(trimws(out))])
+}
+
+# TensorFlow's pinned requirement with pip's CUDA extra: "tensorflow==2.21.*" -> "tensorflow[and-cuda]==2.21.*".
+cuda_requirement <- function(req) {
+  lines <- trimws(readLines(req, warn = FALSE))
+  pin <- grep("^tensorflow[=<>~ ]", lines, value = TRUE)
+  if (length(pin) != 1) abort("internal: ", req, " has no single tensorflow requirement")
+  sub("^tensorflow", "tensorflow[and-cuda]", pin)
 }
 
 #' Where bertr's Python environment lives

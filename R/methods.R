@@ -26,6 +26,7 @@ print.bert_classifier <- function(x, ...) {
     cat(what, format_metrics(row), if (kept < nrow(x$history)) " (best, kept)", "\n", sep = "")
     if (isTRUE(x$stopped_early)) cat(sprintf("  stopped early after epoch %d\n", nrow(x$history)))
   }
+  cat(sprintf("  devices:     %s\n", x$distribution_text))
   cat(sprintf("  time:        %s\n", format_seconds(x$fit_seconds)))
   invisible(x)
 }
@@ -47,7 +48,8 @@ summary.bert_classifier <- function(object, ...) {
     levels = object$levels, pretrained = object$pretrained, settings = object$settings,
     settings_text = unlist(object$settings_text), n_train = object$n_train, n_validation = object$n_validation,
     history = history, kept_epoch = kept, metrics = metrics, stopped_early = object$stopped_early,
-    resumed_at = object$resumed_at, fit_seconds = object$fit_seconds, steps = nrow(object$steps)
+    resumed_at = object$resumed_at, fit_seconds = object$fit_seconds, steps = nrow(object$steps),
+    distribution_text = object$distribution_text
   ), class = "summary.bert_classifier")
 }
 
@@ -73,7 +75,7 @@ print.summary.bert_classifier <- function(x, ...) {
   }
   if (length(x$resumed_at)) how <- paste0(how, "; resumed from checkpoint(s) at step ",
                                           paste(x$resumed_at, collapse = ", "))
-  cat("\nTraining:   ", how, sprintf("in %s", format_seconds(x$fit_seconds)), "\n")
+  cat("\nTraining:   ", how, sprintf("in %s", format_seconds(x$fit_seconds)), "on", x$distribution_text, "\n")
   if (!is.null(x$metrics) && ncol(x$metrics)) {
     cat(sprintf("Metrics (epoch %d): %s\n", x$kept_epoch, format_metrics(as.list(x$metrics))))
   }

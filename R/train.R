@@ -65,6 +65,17 @@
 #' @param warmup_proportion,weight_decay,dropout,threads Further settings: fraction of steps spent
 #'   warming up the learning rate, decoupled weight decay, dropout rate (`NULL`: the model's own), and
 #'   TensorFlow intra-op threads (`NULL`: all cores).
+#' @param strategy Where training runs, through TensorFlow's `tf.distribute`: `NULL` or `"auto"` (one GPU when
+#'   TensorFlow sees one, else the CPU), `"mirrored"` (all GPUs of this machine, or the `devices`), `"multi_worker"`
+#'   (several processes or machines: each runs the same `bert_train()` call, the cluster described by the
+#'   environment variable `TF_CONFIG` or by Slurm's `srun`), or a `tf.distribute.Strategy` made in Python.
+#'   `batch_size` stays the global batch, split over the replicas; the fitted model predicts with the same
+#'   strategy. In a cluster only the chief (worker 0) writes checkpoints and saved models. See
+#'   `vignette("scaling", package = "bertr")`.
+#' @param devices With `strategy = "mirrored"`, the TensorFlow devices to use, e.g. `c("/gpu:0", "/gpu:1")`.
+#' @param precision `"float32"` (default), `"mixed_bfloat16"` (CPUs with bfloat16 support and recent GPUs) or
+#'   `"mixed_float16"` (GPUs only; with loss scaling): Keras's mixed-precision policies; the output layer and
+#'   the loss stay in float32, the weights are kept in float32.
 #' @return An object of class `bert_classifier`: a list with the Python Keras model (`$model`), the
 #'   Python estimator (`$py`), and what the core reports of the fit: the `task`, the label `levels`, the
 #'   `settings` in force (every setting, `pooling` resolved), the training `history` (a data.frame, one row per
@@ -89,7 +100,7 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
                        sample_weight = NULL, na_action = c("fail", "drop"), nrows = NULL,
                        warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL, pooling = NULL,
                        threads = NULL, early_stopping = NULL, checkpoint_dir = NULL, checkpoint_every = NULL,
-                       resume = TRUE) {
+                       resume = TRUE, strategy = NULL, devices = NULL, precision = "float32") {
   call <- match.call()
   na_action <- match.arg(na_action)
   spec <- training_spec(data, if (missing(text)) NULL else text, if (missing(label)) NULL else label,
@@ -103,7 +114,8 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
     pretrained = pretrained, task = task, seq_len = seq_len, epochs = epochs, batch_size = batch_size,
     learning_rate = learning_rate, validation_split = validation_split, seed = seed,
     warmup_proportion = warmup_proportion, weight_decay = weight_decay, dropout = dropout, pooling = pooling,
-    threads = threads, early_stopping = early_stopping
+    threads = threads, early_stopping = early_stopping, strategy = strategy, devices = devices,
+    precision = precision
   )
   fit_args <- core_args(class_weight = class_weight, checkpoint_dir = checkpoint_dir,
                         checkpoint_every = checkpoint_every, resume = resume)

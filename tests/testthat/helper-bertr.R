@@ -40,3 +40,17 @@ expect_bertr_error <- function(expr, pattern) {
   expect_false(grepl("Traceback", conditionMessage(err)))
   invisible(err)
 }
+
+# `n` free TCP ports on 127.0.0.1 (bound once by the operating system, then released), for local clusters.
+free_ports <- function(n) {
+  skip_if_no_bertr()
+  socket <- reticulate::import("socket")
+  sockets <- lapply(seq_len(n), function(i) {
+    s <- socket$socket()
+    s$bind(reticulate::tuple("127.0.0.1", 0L))
+    s
+  })
+  ports <- vapply(sockets, function(s) as.integer(s$getsockname()[[2]]), 1L)
+  for (s in sockets) s$close()
+  ports
+}

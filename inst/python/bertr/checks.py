@@ -10,6 +10,8 @@ import numpy as np
 from .errors import BertrError
 
 POOLINGS = ("cls", "mean")  # how a classifier summarises a text's token states (see bertr.graph)
+STRATEGIES = ("auto", "mirrored", "multi_worker")  # where a fit runs (see bertr.distribution)
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # Keras precision policies a fit can use
 
 
 def check_pooling(pooling: Any, allow_none: bool = True) -> str | None:
@@ -18,6 +20,40 @@ def check_pooling(pooling: Any, allow_none: bool = True) -> str | None:
         return pooling
     unset = " (or left unset for the model's own)" if allow_none else ""
     raise BertrError(f"pooling must be {' or '.join(repr(p) for p in POOLINGS)}{unset}, not {pooling!r}")
+
+
+def check_strategy(strategy: Any) -> Any:
+    """``strategy`` if bertr knows it: ``None``/``"auto"``, ``"mirrored"``, ``"multi_worker"`` or a
+    ``tf.distribute.Strategy`` object (told apart by duck typing, so this check does not start TensorFlow)."""
+    if strategy is None or strategy in STRATEGIES:
+        return strategy
+    if not isinstance(strategy, str) and hasattr(strategy, "scope") and hasattr(strategy, "num_replicas_in_sync"):
+        return strategy
+    raise BertrError(
+        f"strategy must be NULL, {', '.join(repr(s) for s in STRATEGIES)} or a tf.distribute.Strategy, not "
+        f"{show_value(strategy) if isinstance(strategy, (str, int, float, bool)) else type(strategy).__name__}"
+    )
+
+
+def check_devices(devices: Any) -> list[str] | None:
+    """``devices`` as a list of TensorFlow device names (``"/gpu:0"``, ``"/cpu:1"``), or None."""
+    if devices is None:
+        return None
+    if isinstance(devices, str):
+        devices = [devices]
+    devices = list(devices) if isinstance(devices, (list, tuple)) else None
+    if not devices or not all(isinstance(d, str) and d.strip() for d in devices):
+        raise BertrError('devices must be TensorFlow device names such as c("/gpu:0", "/gpu:1"), or NULL')
+    if len(set(devices)) != len(devices):
+        raise BertrError(f"devices names a device twice: {', '.join(devices)}")
+    return devices
+
+
+def check_precision(precision: Any) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`."""
+    if precision in PRECISIONS:
+        return precision
+    raise BertrError(f"precision must be one of {', '.join(repr(p) for p in PRECISIONS)}, not {precision!r}")
 
 
 def _rows(indices: Sequence[int], limit: int = 5) -> str:
@@ -154,4 +190,6 @@ def show_value(value: Any) -> str:
         return "list(" + ", ".join(f"{k} = {show_value(v)}" for k, v in value.items()) + ")"
     if isinstance(value, str):
         return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        return "c(" + ", ".join(show_value(v) for v in value) + ")"
     return f"{value:g}" if isinstance(value, float) else str(value)

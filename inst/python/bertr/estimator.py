@@ -10,16 +10,20 @@ import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import persistence, runtime
 from .checks import (
+    check_devices,
     check_fraction,
     check_pooling,
     check_positive_int,
+    check_precision,
     check_sample_weight,
+    check_strategy,
     check_texts,
     class_weights,
     is_missing,
@@ -53,6 +57,7 @@ class FitRecord:
     stopped_early: bool = False
     resumed_at: list = field(default_factory=list)  # steps at which training resumed from a checkpoint
     monitor: str | None = None  # the validation metric that judged the epochs (a history column), if any
+    distribution: dict | None = None  # where it trained: strategy, replicas, devices, workers (see bertr.distribution)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], early_stopping: Any, task: Task) -> FitRecord:
@@ -124,6 +129,13 @@ class BertClassifier:
         (``val_auc``; ``val_accuracy`` for multiclass, ``val_rmse`` for regression) with patience 1; or a
         dict with ``monitor`` (any history column, e.g. ``val_loss``), ``patience``, ``min_delta`` and
         ``restore_best`` (default True: keep the best epoch's weights).
+    strategy: where training (and this model's prediction) runs, through ``tf.distribute``: ``None``/``"auto"``
+        (one GPU when TensorFlow sees one, else the CPU), ``"mirrored"`` (the GPUs, or the ``devices``, of this
+        machine), ``"multi_worker"`` (several processes or machines, described by ``TF_CONFIG`` or Slurm), or a
+        ``tf.distribute.Strategy``; see :mod:`bertr.distribution`. ``batch_size`` is the global batch.
+    devices: with ``strategy="mirrored"``, the devices to use (e.g. ``["/gpu:0", "/gpu:1"]``).
+    precision: ``"float32"``, ``"mixed_bfloat16"`` (CPUs and recent GPUs) or ``"mixed_float16"`` (GPUs; with
+        loss scaling): Keras's mixed-precision policies, the output layer and the loss kept in float32.
     """
 
     def __init__(
@@ -143,6 +155,9 @@ class BertClassifier:
         do_lower_case: bool | None = None,
         threads: int | None = None,
         early_stopping: bool | dict | None = None,
+        strategy: Any = None,
+        devices: Sequence[str] | None = None,
+        precision: str = "float32",
     ):
         self.pretrained = pretrained
         self.task = task
@@ -159,6 +174,9 @@ class BertClassifier:
         self.do_lower_case = do_lower_case
         self.threads = threads
         self.early_stopping = early_stopping
+        self.strategy = strategy
+        self.devices = devices
+        self.precision = precision
 
     # scikit-learn estimator protocol -------------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -188,6 +206,9 @@ class BertClassifier:
         if self.weight_decay < 0:
             raise BertrError(f"weight_decay must be >= 0, not {self.weight_decay!r}")
         self.pooling = check_pooling(self.pooling)
+        self.strategy = check_strategy(self.strategy)
+        self.devices = check_devices(self.devices)
+        self.precision = check_precision(self.precision)
 
     # fitting ----------------------------------------------------------------------------------
     def fit(
@@ -222,6 +243,10 @@ class BertClassifier:
         started = time.perf_counter()
         data = self._initialize_data(texts, y, classes, pairs, sample_weight, class_weight, label_names)
         runtime.configure_threads(self.threads)
+        from .distribution import check_precision_supported, place  # TensorFlow: after runtime.configure_threads()
+
+        placement = place(self.strategy, self.devices)  # first: a cluster is joined before TensorFlow computes
+        check_precision_supported(self.precision)
         pretrained = load_pretrained(self.pretrained, self.do_lower_case)
         self._check_settings(pretrained)
         tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
@@ -231,13 +256,15 @@ class BertClassifier:
         train_idx, val_idx = split_validation(len(data.texts), self.validation_split, self.seed)
         runtime.set_seed(self.seed)
         pooling = self.pooling or pretrained.pooling  # None: the pretrained model's own
-        model = self._initialize_model(pretrained, pooling, data.task, n_train=len(train_idx))
-        trainer = self._initialize_trainer(model, encoded, data, train_idx, val_idx, callback, on_step)
+        model = self._initialize_model(pretrained, pooling, data.task, len(train_idx), placement)
+        trainer = self._initialize_trainer(model, encoded, data, train_idx, val_idx, callback, on_step, placement)
         checkpointer = self._initialize_checkpoints(
             trainer, checkpoint_dir, checkpoint_every, resume, encoded, data, train_idx, callback
         )
-        trainer.checkpoint = None if checkpointer is None else checkpointer.save
+        # only the chief writes checkpoints (every worker holds the same state, and reads the chief's to resume)
+        trainer.checkpoint = None if checkpointer is None or not placement.chief else checkpointer.save
         state = trainer.run()
+        self.placement_ = placement
         self.task_ = data.task
         self.classes_ = list(data.task.classes)
         self.paired_ = data.pairs is not None
@@ -266,6 +293,7 @@ class BertClassifier:
                 stopped_early=state.stopped_early,
                 resumed_at=list(state.resumed_at),
                 monitor=watched_metric(self.early_stopping, data.task, state.history),
+                distribution=placement.describe(),
             )
         )
         return self
@@ -292,23 +320,29 @@ class BertClassifier:
             )
         return _TrainingData(texts, pairs, task, target, weight)
 
-    def _initialize_model(self, pretrained: Pretrained, pooling: str, task: Task, n_train: int):
-        """The classifier network with the pretrained weights, compiled with AdamWarmup and the task's loss."""
-        from .graph import build_classifier  # TensorFlow: imported after runtime.configure_threads()
+    def _initialize_model(self, pretrained: Pretrained, pooling: str, task: Task, n_train: int, placement):
+        """The classifier network with the pretrained weights, compiled with AdamWarmup and the task's loss, built
+        in the strategy's scope (its variables are then mirrored on every replica) with the precision policy."""
+        from .distribution import precision_policy, with_loss_scaling  # TensorFlow: after configure_threads()
+        from .graph import build_classifier  # TensorFlow, likewise
         from .optim import AdamWarmup, calc_train_steps  # TensorFlow, likewise
 
-        model = build_classifier(
-            pretrained,
-            n_outputs=task.n_outputs,
-            activation=task.activation,
-            dropout_rate=self.dropout,
-            pooling=pooling,
-        )
-        total, warmup = calc_train_steps(n_train, self.batch_size, self.epochs, self.warmup_proportion)
-        optimizer = AdamWarmup(
-            decay_steps=total, warmup_steps=warmup, learning_rate=self.learning_rate, weight_decay=self.weight_decay
-        )
-        model.compile(optimizer=optimizer, loss=task.loss)
+        with placement.strategy.scope(), precision_policy(self.precision):
+            model = build_classifier(
+                pretrained,
+                n_outputs=task.n_outputs,
+                activation=task.activation,
+                dropout_rate=self.dropout,
+                pooling=pooling,
+            )
+            total, warmup = calc_train_steps(n_train, self.batch_size, self.epochs, self.warmup_proportion)
+            optimizer = AdamWarmup(
+                decay_steps=total,
+                warmup_steps=warmup,
+                learning_rate=self.learning_rate,
+                weight_decay=self.weight_decay,
+            )
+            model.compile(optimizer=with_loss_scaling(optimizer, self.precision), loss=task.loss)
         return model
 
     def _initialize_trainer(
@@ -320,9 +354,11 @@ class BertClassifier:
         val_idx: np.ndarray,
         callback: ProgressFn,
         on_step,
+        placement,
     ):
         """The training loop over the training rows, scoring the validation rows after every epoch."""
-        from .training import Trainer  # TensorFlow: imported after runtime.configure_threads()
+        from .distribution import base_optimizer  # TensorFlow: imported after runtime.configure_threads()
+        from .training import Trainer  # TensorFlow, likewise
 
         validation = (_take(encoded, val_idx), data.target[val_idx]) if len(val_idx) else None
         return Trainer(
@@ -335,10 +371,11 @@ class BertClassifier:
             score=data.task.metrics,
             seed=self.seed,
             weight=None if data.weight is None else data.weight[train_idx],
-            learning_rate=model.optimizer.schedule.rate_at,
+            learning_rate=base_optimizer(model.optimizer).schedule.rate_at,
             early_stopping=self._early_stopping(data.task),
             report=callback,
             on_step=on_step,
+            placement=placement,
         )
 
     def _initialize_checkpoints(
@@ -364,7 +401,8 @@ class BertClassifier:
         checkpointer = Checkpointer(checkpoint_dir, self._run_settings(), data_id, report=callback)
         manifest = checkpointer.load() if resume else None
         if manifest is not None:
-            checkpointer.restore(trainer, manifest)
+            with trainer.placement.strategy.scope():  # the optimizer's slots are created here when missing
+                checkpointer.restore(trainer, manifest)
             if callback is not None:
                 callback(
                     {
@@ -375,7 +413,7 @@ class BertClassifier:
                         "path": manifest["path"],
                     }
                 )
-        elif not resume:
+        elif not resume and trainer.placement.chief:
             checkpointer.clear()
         return checkpointer
 
@@ -431,12 +469,16 @@ class BertClassifier:
     def _run_settings(self) -> dict[str, Any]:
         """The settings that decide a training run's result (checked when resuming a checkpoint)."""
         settings = self._json_params()
-        settings.pop("threads")
+        for name in ("threads", "strategy", "devices"):  # a run can resume on other devices or another cluster
+            settings.pop(name)
         return settings
 
     def _json_params(self) -> dict[str, Any]:
         params = self.get_params()
         params["pretrained"] = None if params["pretrained"] is None else str(params["pretrained"])
+        strategy = params["strategy"]
+        params["strategy"] = strategy if strategy is None or isinstance(strategy, str) else type(strategy).__name__
+        params["devices"] = None if params["devices"] is None else list(params["devices"])
         return params
 
     # prediction -------------------------------------------------------------------------------
@@ -465,7 +507,10 @@ class BertClassifier:
         from .inference import predict_batches  # TensorFlow: the model exists, so it has started
 
         encoded = self.encode(texts, pairs, report)  # checks first that the model is fitted
-        return predict_batches(network or self.model_, encoded, self._batch_size(batch_size), report)
+        placement = getattr(self, "placement_", None)  # where it was fitted in this process; loaded: the default
+        return predict_batches(
+            network or self.model_, encoded, self._batch_size(batch_size), report, placement=placement
+        )
 
     def predict_proba(
         self,
@@ -535,8 +580,13 @@ class BertClassifier:
     # saving and loading -----------------------------------------------------------------------
     def save(self, path: str, extra: dict | None = None, overwrite: bool = False) -> str:
         """Write this fitted model to the directory ``path`` (the format is described in
-        :mod:`bertr.persistence`); ``extra`` holds the caller's own JSON-able facts. Returns the absolute path."""
+        :mod:`bertr.persistence`); ``extra`` holds the caller's own JSON-able facts. Returns the absolute path.
+        In a multi-worker cluster only the chief writes (every worker holds the same model); the others write
+        nothing and return the path the chief writes to."""
         self._check_fitted()
+        placement = getattr(self, "placement_", None)
+        if placement is not None and not placement.chief:
+            return str(Path(path).expanduser().absolute())
         from .graph import head_dropout, weight_arrays  # TensorFlow: the model exists, so it has started
 
         manifest = {
@@ -582,7 +632,8 @@ class BertClassifier:
         assign_weight_arrays(model, saved.weights, saved.what)
 
         known = cls().get_params()
-        classifier = cls(**{k: v for k, v in params.items() if k in known})
+        kept = {k: v for k, v in params.items() if k in known and k not in ("strategy", "devices")}
+        classifier = cls(**kept)  # a loaded model predicts on this process's default device (strategy NULL)
         classifier.task_ = task
         classifier.pooling_ = pooling
         classifier.classes_ = list(task.classes)
@@ -635,8 +686,24 @@ class BertClassifier:
             "validation_split",
             "seed",
             "early_stopping",
+            "strategy",
+            "precision",
         )
         return [f"{name} = {show_value(settings[name])}" for name in shown]
+
+    def distribution_text(self) -> str:
+        """Where the model trained, in words: ``"2 replicas (mirrored: CPU:0, CPU:1)"``, ``"4 replicas on 2 workers
+        (multi_worker)"``, ``"1 device (auto)"``; with the precision when not float32."""
+        self._check_fitted()
+        placed = self.distribution_ or {"strategy": "auto", "replicas": 1, "devices": [], "workers": []}
+        replicas = int(placed["replicas"])
+        where = f"{replicas} replica{'s' if replicas != 1 else ''}" if replicas != 1 else "1 device"
+        if len(placed["workers"]) > 1:
+            where += f" on {len(placed['workers'])} workers"
+        devices = [d.split("device:")[-1] for d in placed["devices"]]
+        detail = placed["strategy"] + (f": {', '.join(devices)}" if devices and not placed["workers"] else "")
+        precision = "" if self.precision == "float32" else f", {self.precision}"
+        return f"{where} ({detail}){precision}"
 
     def fitted_facts(self) -> dict[str, Any]:
         """Everything the R package shows of a fitted model, in one dict: the task and its levels (as text), the
@@ -654,6 +721,7 @@ class BertClassifier:
             "pretrained": self.pretrained_,
             "settings": self.settings(),
             "settings_text": self.settings_text(),
+            "distribution_text": self.distribution_text(),
             "early_stopping": self.early_stopping,
             **record,
             "steps": self.trace_columns(),

@@ -228,7 +228,9 @@ def classifier_graph(
     """The classifier's layers for ``config`` with freshly initialised weights: encoder -> text summary ->
     dropout -> new Dense head. The summary is ``"cls"``: the [CLS] state through the pooler (``NSP-Dense``,
     tanh; the article's and BERT's own), or ``"mean"``: the mean of the token states (:class:`MeanPool`).
-    New layers are initialised with a truncated normal (stddev 0.02), as in the article and BERT itself."""
+    New layers are initialised with a truncated normal (stddev 0.02), as in the article and BERT itself. Under a
+    mixed-precision policy (:func:`bertr.distribution.precision_policy`) every layer but the output computes in
+    the policy's type, its weights kept in float32."""
     check_pooling(pooling, allow_none=False)
     encoder = build_encoder(config, seq_len=seq_len, dropout_rate=dropout_rate)
     rate = config.hidden_dropout_prob if dropout_rate is None else dropout_rate
@@ -240,6 +242,7 @@ def classifier_graph(
         activation=activation,
         name=OUTPUT_LAYER,
         kernel_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.02),
+        dtype="float32",  # under a mixed-precision policy too: probabilities and the loss in float32
     )(pooled)
     return tf_keras.Model(inputs=encoder.inputs, outputs=output, name="bert_classifier")
 

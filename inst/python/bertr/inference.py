@@ -16,6 +16,7 @@ from . import runtime
 runtime.configure_threads()  # a no-op when bertr already set TensorFlow's threads; else before TF starts
 import tensorflow as tf  # after the thread pools are set
 
+from .distribution import Placement, place, split_local
 from .progress import ProgressFn, Throttle
 from .tokenization import Encoded
 
@@ -64,26 +65,38 @@ def padded_batch(data: Encoded, rows: np.ndarray, lengths: np.ndarray) -> list[n
 _inference_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # cache: model -> its function
 
 
-def _inference_function(model):
-    """The model in inference mode as one tf.function traced for any batch size and length. Keras's own
-    predict function is traced for the first batch's exact shape and relaxed only at the second, and the two
-    graphs can differ in the last bit; this one is the same graph from the first call, so a model predicts
-    identically however many predictions it made before (e.g. before and after save / load)."""
+def _inference_function(model, placement: Placement):
+    """The model in inference mode as one tf.function traced for any batch size and length, each batch split
+    over this worker's own replicas (one, without a distribution strategy). Keras's own predict function is
+    traced for the first batch's exact shape and relaxed only at the second, and the two graphs can differ in
+    the last bit; this one is the same graph from the first call, so a model predicts identically however many
+    predictions it made before (e.g. before and after save / load)."""
     function = _inference_functions.get(model)
-    if function is None:
+    if function is None or function[0] is not placement.strategy:
         ids = tf.TensorSpec((None, None), tf.int32)
         owner = weakref.ref(model)  # a strong reference from the value would keep the key alive for ever
-        function = tf.function(
-            lambda token, segment: owner()([token, segment], training=False), input_signature=[ids, ids]
-        )
+        strategy, local = placement.strategy, placement.local_replicas
+
+        def infer(token, segment):
+            shares = [split_local(strategy, local, value) for value in (token, segment)]
+            outputs = strategy.run(lambda t, s: owner()([t, s], training=False), args=shares)
+            return tf.concat(strategy.experimental_local_results(outputs), axis=0)
+
+        function = (strategy, tf.function(infer, input_signature=[ids, ids]))
         _inference_functions[model] = function
-    return function
+    return function[1]
 
 
 def predict_batches(
-    model, data: Encoded, batch_size: int, report: ProgressFn = None, every_seconds: float = 1.0
+    model,
+    data: Encoded,
+    batch_size: int,
+    report: ProgressFn = None,
+    every_seconds: float = 1.0,
+    placement: Placement | None = None,
 ) -> np.ndarray:
-    """Model outputs for every row, in input order, from length-sorted batches in inference mode.
+    """Model outputs for every row, in input order, from length-sorted batches in inference mode, each batch
+    split over the local replicas of ``placement`` (default: TensorFlow's default strategy).
 
     ``report`` receives ``{"event": "predict", "step", "steps", "elapsed"}`` about every ``every_seconds``."""
     lengths = lengths_of(data)
@@ -92,7 +105,7 @@ def predict_batches(
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
     throttle = Throttle(every_seconds)
     outputs = []
-    infer = _inference_function(model)
+    infer = _inference_function(model, placement or place())
     for i, rows in enumerate(batches):
         outputs.append(infer(*padded_batch(data, rows, lengths)).numpy())
         if report is not None and throttle.due(last=i + 1 == len(batches)):

@@ -14,8 +14,10 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from . import gpu
 from ._version import __version__
 from .embedded import embedded_model_dir
+from .errors import BertrError
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # keras-bert needs tf.keras to be Keras 2 (tf_keras)
 # TensorFlow turns its oneDNN graph rewrites (fused matmul + bias + activation, layer norm, ...) on by default only
@@ -29,7 +31,13 @@ _threads: tuple[int, int] | None = None
 
 
 def default_threads() -> tuple[int, int]:
-    """(inter_op, intra_op) for this machine: one inter-op pool, all usable cores for intra-op."""
+    """(inter_op, intra_op) for this machine: one inter-op pool, and for intra-op ``BERTR_THREADS`` when set (e.g.
+    several workers of a cluster sharing one machine), else all usable cores."""
+    raw = os.environ.get("BERTR_THREADS", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise BertrError(f"BERTR_THREADS must be a whole number of threads (1 or more), not {raw!r}")
+        return 1, int(raw)
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -49,21 +57,47 @@ def configure_threads(intra_op: int | None = None, inter_op: int | None = None) 
     if _threads is not None:
         return _threads
     tune_malloc()
+    gpu.preload_cuda_libraries()  # pip's CUDA libraries before any other on LD_LIBRARY_PATH (see bertr.gpu)
     with quiet_native_stderr():
         import tensorflow as tf  # TensorFlow starts here: its thread pools are set right after, before any op
 
         try:
             tf.config.threading.set_inter_op_parallelism_threads(wanted[0])
             tf.config.threading.set_intra_op_parallelism_threads(wanted[1])
+            _split_cpu(tf, cpu_devices())
             _threads = wanted
         except RuntimeError:  # the runtime already exists: keep what it has
             _threads = (
                 tf.config.threading.get_inter_op_parallelism_threads(),
                 tf.config.threading.get_intra_op_parallelism_threads(),
             )
-        tf.constant(0)  # start the runtime now, while its start-up chatter is silenced
+        if not cluster_described():  # a process joins its cluster before TensorFlow's runtime starts
+            tf.constant(0)  # start the runtime now, while its start-up chatter is silenced
     _quiet_retracing_warnings()
     return _threads
+
+
+def cluster_described() -> bool:
+    """Whether this process may be a worker of a multi-worker cluster (``TF_CONFIG`` set, or started by Slurm's
+    ``srun``): TensorFlow must then not start its runtime before ``strategy = "multi_worker"`` joins the cluster
+    (MultiWorkerMirroredStrategy: "Collective ops must be configured at program startup")."""
+    return bool(os.environ.get("TF_CONFIG", "").strip() or os.environ.get("SLURM_STEP_NUM_TASKS"))
+
+
+def cpu_devices() -> int:
+    """How many logical CPU devices TensorFlow makes of the CPU: ``BERTR_CPU_DEVICES`` (default 1). Several let a
+    machine without GPUs run ``strategy = "mirrored"`` over them, as over GPUs (for trying and testing it; on one
+    CPU they share the same cores). Read once, when TensorFlow starts."""
+    raw = os.environ.get("BERTR_CPU_DEVICES", "1").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise BertrError(f"BERTR_CPU_DEVICES must be a whole number from 1 to 64, not {raw!r}")
+    return int(raw)
+
+
+def _split_cpu(tf, count: int) -> None:
+    if count > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
 
 
 class _RetracingFilter:
@@ -176,4 +210,18 @@ def versions() -> dict[str, str]:
         info["embedded model"] = f"unavailable ({exc})"
     info["threads"] = "inter-op {}, intra-op {}".format(*configure_threads())
     info["malloc tuned"] = str(_malloc_tuned)
+    info.update(devices())
     return info
+
+
+def devices() -> dict[str, str]:
+    """The devices TensorFlow sees, and what to know about GPUs (see :func:`bertr.gpu.diagnosis`)."""
+    configure_threads()
+    import tensorflow as tf  # started by configure_threads()
+
+    tf_gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    lines = gpu.diagnosis(tf_gpus, gpu.nvidia_smi_gpus(), gpu.cuda_library_dirs(), bool(tf.test.is_built_with_cuda()))
+    return {
+        "devices": ", ".join(d.name.removeprefix("/device:") for d in tf.config.list_logical_devices()),
+        "gpu": " ".join(lines),
+    }

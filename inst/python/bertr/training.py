@@ -18,8 +18,10 @@ from . import runtime
 
 runtime.configure_threads()  # a no-op when bertr already set TensorFlow's threads; else before TF starts
 import tensorflow as tf  # after the thread pools are set
+import tf_keras
 
 from .checks import format_number
+from .distribution import Placement, cluster_error, place, split_global
 from .errors import BertrError
 from .graph import assign_weight_arrays, weight_arrays
 from .inference import lengths_of, padded_batch, predict_batches
@@ -69,24 +71,38 @@ def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -
 _train_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # cache: model -> (outputs, function)
 
 
-def _train_function(model, outputs: int):
-    """One optimizer step of the compiled ``model`` (Keras's own train step: forward pass in training mode,
-    the compiled loss with per-row weights, ``optimizer.minimize``) as one tf.function traced for any batch
-    size and length, returning the batch's loss. Keras's ``train_on_batch`` traces for the first batch's
-    exact shape and again, relaxed, at the second shape; this one is a single graph from the first step,
-    so a resumed run computes exactly what an uninterrupted one does."""
+def _train_function(model, outputs: int, strategy):
+    """One optimizer step of the compiled ``model`` under ``strategy``, as one tf.function traced for any batch
+    size and length, returning the batch's mean loss. It takes the global batch; each replica (one, without a
+    distribution strategy) trains on its slice (:func:`bertr.distribution.split_global`), its loss the sum of its
+    rows' weighted losses divided by the global batch's rows, so that the gradients TensorFlow sums over the
+    replicas are those of the global batch's mean loss, as on one device. The loss is the one the model was
+    compiled with (the task's), per row. ``optimizer.minimize`` applies loss scaling when the optimizer has it.
+
+    Keras's ``train_on_batch`` traces for the first batch's exact shape and again, relaxed, at the second
+    shape; this one is a single graph from the first step, so a resumed run computes exactly what an
+    uninterrupted one does."""
     cached = _train_functions.get(model)
     if cached is not None and cached[0] == outputs:
         return cached[1]
-    owner = weakref.ref(model)  # as in _inference_function: the cache must not keep the model alive
+    owner = weakref.ref(model)  # as in inference._inference_function: the cache must not keep the model alive
+    loss_of = tf_keras.losses.get(model.loss)
 
-    def step(token, segment, target, weight):
+    def replica_step(token, segment, target, weight, rows):
         network = owner()
         with tf.GradientTape() as tape:
             output = network([token, segment], training=True)
-            loss = network.compute_loss(y=target, y_pred=output, sample_weight=weight)
+            loss = tf.reduce_sum(loss_of(target, output) * weight) / rows
+            if network.losses:  # layer regularizers, if any, counted once over all replicas
+                loss += tf.nn.scale_regularization_loss(tf.add_n(network.losses))
         network.optimizer.minimize(loss, network.trainable_variables, tape=tape)
         return loss
+
+    def step(token, segment, target, weight):
+        rows = tf.cast(tf.shape(token)[0], tf.float32)
+        shares = [split_global(strategy, value) for value in (token, segment, target, weight)]
+        losses = strategy.run(replica_step, args=(*shares, rows))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
 
     ids = tf.TensorSpec((None, None), tf.int32)
     function = tf.function(
@@ -157,7 +173,8 @@ class Trainer:
     the validation metrics; ``learning_rate(step)`` the schedule's rate at a 1-based step. Hooks:
     ``report(event)`` progress events (at most every ``every_seconds`` for batches), ``on_step(info)`` after
     every step with the batch's row indices, ``checkpoint(trainer)`` called every ``checkpoint_every``
-    steps and at the end of every epoch.
+    steps and at the end of every epoch. ``placement`` (:mod:`bertr.distribution`; default: TensorFlow's default
+    strategy) is where the model was built and where its steps run; ``batch_size`` is the global batch.
     """
 
     def __init__(
@@ -179,6 +196,7 @@ class Trainer:
         checkpoint: Callable[[Trainer], None] | None = None,
         checkpoint_every: int | None = None,
         every_seconds: float = 1.0,
+        placement: Placement | None = None,
     ):
         if early_stopping is not None and early_stopping.monitor.startswith("val_") and validation is None:
             raise BertrError(
@@ -195,6 +213,7 @@ class Trainer:
         self.report, self.on_step = report, on_step
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.every_seconds = every_seconds
+        self.placement = placement or place()
         self.lengths = lengths_of(train)
         self.steps_per_epoch = -(-len(self.lengths) // batch_size)
         self.state = TrainState()
@@ -260,14 +279,22 @@ class Trainer:
         start = state.step_in_epoch
         clock = time.perf_counter() - state.epoch_seconds
         throttle = Throttle(self.every_seconds, first=True)
-        step = _train_function(self.model, self.target.shape[1])
+        step = _train_function(self.model, self.target.shape[1], self.placement.strategy)
         weight = np.ones(len(self.target), np.float32) if self.weight is None else self.weight
         for i in range(start, len(batches)):
             batch = batches[i]
             # The first step traces and optimizes the graph, where TensorFlow logs (once per process) that
             # oneDNN has no int32 kernels on CPUs without AVX-512: not the user's concern, so kept out of R.
-            with runtime.quiet_native_stderr(i == start):
-                loss = float(step(*padded_batch(self.train, batch, self.lengths), self.target[batch], weight[batch]))
+            try:
+                with runtime.quiet_native_stderr(i == start):
+                    loss = float(
+                        step(*padded_batch(self.train, batch, self.lengths), self.target[batch], weight[batch])
+                    )
+            except tf.errors.OpError as exc:  # in a cluster: a lost worker, named; otherwise not bertr's to word
+                lost = cluster_error(self.placement, exc, state.step + 1)
+                if lost is None:
+                    raise
+                raise lost from None
             if not math.isfinite(loss):  # nothing after this step is kept: no history, no checkpoint
                 raise BertrError(
                     self._diverged(state.step + 1, i + 1, len(batches), f"the loss became {format_number(loss)}")
@@ -374,7 +401,7 @@ class Trainer:
         row = {"epoch": state.epoch + 1, "step": state.step, "loss": state.loss_sum / max(state.loss_rows, 1)}
         if self.validation is not None:
             data, target = self.validation
-            output = predict_batches(self.model, data, self.batch_size * 2)
+            output = predict_batches(self.model, data, self.batch_size * 2, placement=self.placement)
             row.update({f"val_{k}": v for k, v in self.score(target, output).items()})
         row["seconds"] = state.epoch_seconds
         state.history.append(row)
