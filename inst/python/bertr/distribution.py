@@ -159,10 +159,18 @@ def _multi_worker() -> Placement:
                 cluster_resolver=resolver, communication_options=options
             )
     except (RuntimeError, ValueError, tf.errors.OpError) as exc:
+        message = _cause(str(exc))
+        if "program startup" in message:
+            hint = (
+                "A process joins a cluster before its first TensorFlow computation: call bert_train(strategy = "
+                '"multi_worker") first thing in a new R session (or Python process)'
+            )
+        elif "grpc server" in message.lower():
+            hint = "Is a worker of an earlier run still running on that port? Stop it, or use another port"
+        else:
+            hint = "Check that every worker of the cluster is started with the same cluster list"
         raise BertrError(
-            f"cannot join the multi-worker cluster described by {source} ({', '.join(workers)}): {exc}. "
-            "A process joins a cluster before its first TensorFlow computation: call bert_train(strategy = "
-            '"multi_worker") first thing in a new R session (or Python process)'
+            f"cannot join the multi-worker cluster described by {source} ({', '.join(workers)}): {message}. {hint}"
         ) from None
     _multi_worker_strategy = Placement(
         strategy, "multi_worker", _replica_devices(strategy), int(resolver.task_id or 0), workers
@@ -295,6 +303,9 @@ def cluster_error(placement: Placement, exc: Exception, step: int) -> BertrError
     tasks |= {i for i, address in enumerate(placement.workers) if re.search(rf"{re.escape(address)}(?!\d)", message)}
     tasks = sorted(tasks)
     lost = [t for t in tasks if t != placement.worker] or tasks
+    others = [t for t in range(len(placement.workers)) if t != placement.worker]
+    if not lost and len(others) == 1:  # a hung peer's timeout names no task; with two workers it is the other
+        lost = others
     if lost:
         who = ", ".join(f"worker {t} ({placement.workers[t]})" for t in lost if t < len(placement.workers))
     else:

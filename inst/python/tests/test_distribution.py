@@ -104,6 +104,54 @@ def test_mirrored_two_logical_cpus_matches_one_device(tiny, tmp_path):
     assert result["history"][-1]["loss"] < result["history"][0]["loss"]  # it learned, on both replicas
 
 
+RESUME_UNDER_MIRRORED = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from bertr import BertClassifier
+from bertr.testing import toy_data
+
+texts, labels = toy_data(4)
+settings = dict(pretrained=sys.argv[2], epochs=2, batch_size=8, dropout=0.2, seq_len=16, seed=3, strategy="mirrored")
+uninterrupted = BertClassifier(**settings).fit(texts, labels)
+
+
+class Stop(Exception):
+    pass
+
+
+def stop(info):
+    if info["step"] == 5:
+        raise Stop()
+
+
+try:
+    BertClassifier(**settings).fit(texts, labels, checkpoint_dir=sys.argv[3], checkpoint_every=2, on_step=stop)
+except Stop:
+    pass
+resumed = BertClassifier(**settings).fit(texts, labels, checkpoint_dir=sys.argv[3], checkpoint_every=2)
+assert resumed.resumed_at_ == [4], resumed.resumed_at_
+assert resumed.distribution_["replicas"] == 2
+difference = np.max(np.abs(uninterrupted.predict_proba(texts) - resumed.predict_proba(texts)))
+print(f"max difference {difference}")
+assert difference < 1e-6, difference
+"""
+
+
+def test_an_interrupted_mirrored_run_resumes_exactly_with_dropout(tiny, tmp_path):
+    """Dropout's random streams, the optimizer's slots and the weights, all mirrored on 2 replicas, are saved in
+    the checkpoint and restored, so the resumed run ends where the uninterrupted one does."""
+    out = subprocess.run(
+        [sys.executable, "-c", RESUME_UNDER_MIRRORED, CORE, tiny, str(tmp_path / "ckpt")],
+        env={**os.environ, "BERTR_CPU_DEVICES": "2"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "max difference" in out.stdout
+
+
 def start_pair(tmp: Path, tiny: str, tag: str, checkpoint_dirs: list[str], saves: list[str | None], **spec):
     ports = free_ports(2)
     return ports, [
@@ -195,6 +243,44 @@ def test_lost_worker_stops_the_other_and_the_pair_resumes(tiny, tmp_path, killed
     assert results[0]["history"][-1]["epoch"] == 3
     w0, w1 = (weights(out.with_suffix(".npz")) for _, out in again)
     assert max_difference(w0, w1) == 0.0
+
+
+def test_cluster_errors_name_the_lost_worker_from_what_tensorflow_says():
+    """The messages are TensorFlow 2.21's own, as measured: a killed peer (its address and task named), a hung
+    peer (its task named), a hung leader (nothing named: with two workers, it is the other one)."""
+    import tensorflow as tf
+
+    from bertr.distribution import Placement, cluster_error
+
+    workers = ["127.0.0.1:23450", "127.0.0.1:23451", "127.0.0.1:23452"]
+    placement = Placement(strategy=None, kind="multi_worker", worker=0, workers=workers)
+    killed = (
+        "Graph execution error: Collective ops is aborted by: failed to connect to all addresses; last error: UNKNOWN: "
+        "ipv4:127.0.0.1:23452: Failed to connect to remote host: Connection refused\nAdditional GRPC error "
+        "information from remote target /job:worker/replica:0/task:2 while calling /tensorflow.WorkerService/RecvBuf"
+    )
+    error = cluster_error(placement, tf.errors.UnavailableError(None, None, killed), 7)
+    assert "training stopped at step 7: worker 0 lost contact with worker 2 (127.0.0.1:23452) of the 3-worker" in str(
+        error
+    )
+    assert "Connection refused" in str(error)
+    hung = (
+        "Collective ops is aborted by: Error reported from /job:worker/task:1: The following tasks are unhealthy "
+        "(stopped sending heartbeats):\n/job:worker/replica:0/task:1\nThe tasks have crashed."
+    )
+    assert "with worker 1 (127.0.0.1:23451)" in str(
+        cluster_error(placement, tf.errors.UnavailableError(None, None, hung), 3)
+    )
+    leader = "Collective ops is aborted by: Deadline Exceeded RPC: /tensorflow.CoordinationService/Heartbeat"
+    pair = Placement(strategy=None, kind="multi_worker", worker=1, workers=workers[:2])
+    assert "worker 1 lost contact with worker 0 (127.0.0.1:23450)" in str(
+        cluster_error(pair, tf.errors.DeadlineExceededError(None, None, leader), 3)
+    )
+    assert "TensorFlow does not say which" in str(
+        cluster_error(placement, tf.errors.DeadlineExceededError(None, None, leader), 3)
+    )
+    alone = Placement(strategy=None, kind="auto")
+    assert cluster_error(alone, tf.errors.UnavailableError(None, None, killed), 3) is None
 
 
 # -- settings, checked before any work -----------------------------------------------------------------------
