@@ -18,6 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+# The fit every process of a distributed test runs (test_distribution.py compares with it in one process).
+SETTINGS = dict(epochs=2, batch_size=8, seq_len=16, dropout=0.0, validation_split=0.2, seed=5, learning_rate=1e-3)
+TOY_REPEAT = 3  # copies of bertr.testing's toy reviews
+
 
 def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text())
@@ -25,17 +29,8 @@ def main(spec_path: str) -> int:
     from bertr import BertClassifier, BertrError
     from bertr.testing import toy_data
 
-    texts, labels = toy_data(3)
-    settings = dict(
-        pretrained=spec["pretrained"],
-        epochs=spec.get("epochs", 2),
-        batch_size=8,
-        seq_len=16,
-        dropout=0.0,
-        validation_split=0.2,
-        seed=5,
-        learning_rate=1e-3,
-    )
+    texts, labels = toy_data(TOY_REPEAT)
+    settings = {**SETTINGS, "pretrained": spec["pretrained"], "epochs": spec.get("epochs", SETTINGS["epochs"])}
     out = Path(spec["out"])
     pause = float(spec.get("step_seconds", 0))
     result: dict = {"started": time.time()}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from distributed_job import SETTINGS, TOY_REPEAT  # the job's own settings: the one-process fit compared with it
 
 import bertr
 from bertr import BertClassifier, BertrError, gpu
@@ -47,9 +48,7 @@ def job(tmp: Path, name: str, env: dict[str, str], **spec) -> tuple[subprocess.P
     spec = {"core": CORE, "out": str(out), **spec}
     spec_path = tmp / f"{name}-spec.json"
     spec_path.write_text(json.dumps(spec))
-    environment = {**os.environ, **env}
-    environment.pop("TF_CONFIG", None)
-    environment.update(env)
+    environment = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"} | env  # a cluster only where given
     process = subprocess.Popen(
         [sys.executable, JOB, str(spec_path)],
         env=environment,
@@ -189,18 +188,9 @@ def test_two_workers_train_as_one(tiny, tmp_path):
     assert Path(saves[0], "manifest.json").exists() and not Path(saves[1]).exists()
     assert results[1]["saved"] == str(Path(saves[1]).absolute())
     # the saved model predicts as a one-process fit of the same data and settings
-    texts, labels = toy_data(3)
+    texts, labels = toy_data(TOY_REPEAT)
     loaded = bertr.load_model(saves[0])
-    single = BertClassifier(
-        pretrained=tiny,
-        epochs=2,
-        batch_size=8,
-        seq_len=16,
-        dropout=0.0,
-        validation_split=0.2,
-        seed=5,
-        learning_rate=1e-3,
-    ).fit(texts, labels)
+    single = BertClassifier(pretrained=tiny, **SETTINGS).fit(texts, labels)
     assert np.allclose(loaded.predict_proba(texts)[:, 1], single.predict_proba(texts)[:, 1], atol=1e-4)
     assert np.allclose(results[0]["probabilities"], results[1]["probabilities"], atol=0)
 
