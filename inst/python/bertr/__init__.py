@@ -17,6 +17,7 @@ from .embedded import embedded_model_dir
 from .embedding import embed
 from .errors import BertrError
 from .estimator import BertClassifier, load_model, save_model
+from .metrics import bias_metrics
 from .pretrained import BertConfig, Pretrained, detect_layout, load_pretrained, tokenizer
 from .tokenization import Encoded, WordPieceTokenizer
 
@@ -27,6 +28,7 @@ __all__ = [
     "Encoded",
     "Pretrained",
     "WordPieceTokenizer",
+    "bias_metrics",
     "detect_layout",
     "embed",
     "embedded_model_dir",
