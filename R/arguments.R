@@ -71,21 +71,38 @@ as_devices <- function(x, name) {
   as.list(x)
 }
 
+# A decision threshold: one probability, or one per label (a list, so that the core receives a sequence).
+as_threshold <- function(x, name) {
+  if (!is.numeric(x) || !length(x) || anyNA(x)) {
+    abort("`", name, "` must be a probability (or, for several labels, one per label).")
+  }
+  if (length(x) == 1) as.numeric(x) else as.list(unname(as.numeric(x)))
+}
+
+# "f1", "youden", "accuracy", or a target: c(precision = 0.9) or c(recall = 0.8) (a dict for the core).
+as_metric <- function(x, name) {
+  if (is.character(x) && length(x) == 1 && !is.na(x)) return(x)
+  if (is.numeric(x) && length(x) == 1 && !is.null(names(x)) && !is.na(x)) return(as.list(x))
+  abort("`", name, "` must be \"f1\", \"youden\", \"accuracy\", c(precision = p) or c(recall = r).")
+}
+
 converters <- list(
   # the estimator's settings (bertr.BertClassifier)
   pretrained = as_path, task = as_string, seq_len = as_whole_number, epochs = as_whole_number,
   batch_size = as_whole_number, learning_rate = as_number, validation_split = as_number, seed = as_whole_number,
   warmup_proportion = as_number, weight_decay = as_number, dropout = as_number, pooling = as_pooling,
   threads = as_whole_number, early_stopping = as_early_stopping, strategy = as_strategy, devices = as_devices,
-  precision = as_string,
-  # fit(), predict(), embed(), save()
+  precision = as_string, truncation = as_string, head_tokens = as_whole_number, long_text = as_string,
+  stride = as_whole_number, window_pooling = as_string,
+  # fit(), predict(), embed(), save(), choose_threshold()
   class_weight = as_class_weight, checkpoint_dir = as_path, checkpoint_every = as_whole_number, resume = as_flag,
-  normalize = as_flag, overwrite = as_flag, path = as_path
+  normalize = as_flag, overwrite = as_flag, path = as_path, threshold = as_threshold, metric = as_metric
 )
 
 # The arguments whose NULL is documented to mean the core's default (the pretrained model's own, none, ...).
 nullable <- c("pretrained", "task", "dropout", "pooling", "threads", "early_stopping", "class_weight",
-              "checkpoint_dir", "checkpoint_every", "batch_size", "strategy", "devices")
+              "checkpoint_dir", "checkpoint_every", "batch_size", "strategy", "devices", "head_tokens", "stride",
+              "threshold", "long_text", "window_pooling")
 
 # The named arguments, each converted by its converter, NULLs of `nullable` ones left out, as a list for do.call().
 core_args <- function(...) {

@@ -14,6 +14,13 @@ new_bert_classifier <- function(py, columns, call) {
   facts$resumed_at <- as.integer(unlist(facts$resumed_at))
   facts$best_epoch <- facts$best_epoch %||% NA_integer_
   facts$kept_epoch <- facts$kept_epoch %||% NA_integer_
+  if (!is.null(facts$threshold)) {
+    facts$threshold <- as.numeric(unlist(facts$threshold))
+    if (facts$task == "multilabel" && length(facts$threshold) > 1) names(facts$threshold) <- facts$levels
+  }
+  if (!is.null(facts$threshold_choice)) {
+    facts$threshold_choice <- as.data.frame(lapply(facts$threshold_choice, unlist), stringsAsFactors = FALSE)
+  }
   structure(
     c(list(model = py$model_, py = py), facts,
       list(text = columns$text, text_pair = columns$text_pair, label = columns$label,

@@ -18,6 +18,9 @@
 #'   embedded model and mean pooling these are all-MiniLM-L6-v2's sentence embeddings).
 #' @param batch_size Texts per batch (`NULL`: 32 for texts, twice the training batch size for a fitted model).
 #' @param verbose Show a progress bar when tokenizing or embedding takes more than a few seconds.
+#' @param long_text,stride,window_pooling With a fitted `x`: how texts longer than its `seq_len` are read (see
+#'   [predict.bert_classifier()]); with windows, a text's vector pools its windows' vectors. `NULL`: the model's
+#'   own settings.
 #' @param ... Unused.
 #' @return A numeric matrix with one row per text (named by the texts' names, if any) and one column per
 #'   hidden unit (384 for the embedded model).
@@ -46,11 +49,12 @@ bert_embed.default <- function(x, pretrained = NULL, pooling = NULL, seq_len = 1
 #' @rdname bert_embed
 #' @export
 bert_embed.bert_classifier <- function(x, newdata, normalize = FALSE, batch_size = NULL, verbose = interactive(),
-                                       ...) {
+                                       long_text = NULL, stride = NULL, window_pooling = NULL, ...) {
   input <- newdata_input(x, newdata)
   py <- live_py(x)
   args <- c(list(input$texts, pairs = input$pairs, report = if (isTRUE(verbose)) progress_reporter()),
-            core_args(normalize = normalize, batch_size = batch_size))
+            core_args(normalize = normalize, batch_size = batch_size, long_text = long_text, stride = stride,
+                      window_pooling = window_pooling))
   embedding_matrix(call_core(do.call(py$embed, args)), if (is.character(newdata)) names(newdata) else NULL)
 }
 

@@ -26,6 +26,7 @@ print.bert_classifier <- function(x, ...) {
     cat(what, format_metrics(row), if (kept < nrow(x$history)) " (best, kept)", "\n", sep = "")
     if (isTRUE(x$stopped_early)) cat(sprintf("  stopped early after epoch %d\n", nrow(x$history)))
   }
+  if (!is.null(x$threshold)) cat(sprintf("  threshold:   %s\n", describe_threshold(x)))
   cat(sprintf("  devices:     %s\n", x$distribution_text))
   cat(sprintf("  time:        %s\n", format_seconds(x$fit_seconds)))
   invisible(x)
@@ -49,7 +50,8 @@ summary.bert_classifier <- function(object, ...) {
     settings_text = unlist(object$settings_text), n_train = object$n_train, n_validation = object$n_validation,
     history = history, kept_epoch = kept, metrics = metrics, stopped_early = object$stopped_early,
     resumed_at = object$resumed_at, fit_seconds = object$fit_seconds, steps = nrow(object$steps),
-    distribution_text = object$distribution_text
+    distribution_text = object$distribution_text,
+    threshold = if (!is.null(object$threshold)) describe_threshold(object)
   ), class = "summary.bert_classifier")
 }
 
@@ -79,6 +81,7 @@ print.summary.bert_classifier <- function(x, ...) {
   if (!is.null(x$metrics) && ncol(x$metrics)) {
     cat(sprintf("Metrics (epoch %d): %s\n", x$kept_epoch, format_metrics(as.list(x$metrics))))
   }
+  if (!is.null(x$threshold)) cat("Threshold:  ", x$threshold, "\n")
   invisible(x)
 }
 

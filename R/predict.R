@@ -5,24 +5,35 @@
 #'   character vector of texts (for a model trained on single texts).
 #' @param type `"prob"` or `"class"`:
 #'   * binary: the probability of the second level (see `object$levels`), or a factor with the training
-#'     levels (logical for a logical label);
-#'   * soft: the predicted fraction, or `TRUE`/`FALSE` (fraction `>= 0.5`);
-#'   * multiclass: a matrix with one named column per level, or a factor;
-#'   * multilabel: a matrix with one named column per label, of probabilities or of `TRUE`/`FALSE`;
+#'     levels (logical for a logical label): the second level where its probability is `>= threshold`;
+#'   * soft: the predicted fraction, or `TRUE`/`FALSE` (fraction `>= threshold`);
+#'   * multiclass: a matrix with one named column per level, or a factor (the most probable level);
+#'   * multilabel: a matrix with one named column per label, of probabilities or of `TRUE`/`FALSE`
+#'     (probability `>= threshold`);
 #'   * regression: the predicted values for either type.
 #' @param batch_size Rows per prediction batch (`NULL`: twice the training batch size).
 #' @param verbose Show a progress bar when tokenizing or predicting takes more than a few seconds.
+#' @param threshold With `type = "class"`: the probability at or above which a binary, soft or multi-label
+#'   prediction is positive (one, or one per label in the order of `object$levels`). `NULL`: the model's own,
+#'   set by [bert_threshold()], else 0.5.
+#' @param long_text,stride,window_pooling How texts longer than the model's `seq_len` are read (see
+#'   [bert_train()]): `"truncate"` (one window, cut by the model's `truncation`) or `"window"` (overlapping
+#'   windows `stride` tokens apart, their outputs pooled per text by `window_pooling`, `"mean"` or `"max"`).
+#'   `NULL`: the model's own settings.
 #' @param ... Unused.
 #' @return A vector, factor or matrix with one element (row) per row of `newdata`, in its order; for no rows,
 #'   one of length 0 (or with 0 rows) of the same type, levels and column names.
 #' @export
 predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), batch_size = NULL,
-                                    verbose = interactive(), ...) {
+                                    verbose = interactive(), threshold = NULL, long_text = NULL, stride = NULL,
+                                    window_pooling = NULL, ...) {
   type <- match.arg(type)
   input <- newdata_input(object, newdata)
   py <- live_py(object)
+  if (!is.null(threshold) && type == "prob") abort("`threshold` applies to `type = \"class\"` predictions.")
   args <- c(list(input$texts, pairs = input$pairs, report = if (isTRUE(verbose)) progress_reporter()),
-            core_args(batch_size = batch_size))
+            core_args(batch_size = batch_size, long_text = long_text, stride = stride,
+                      window_pooling = window_pooling))
   # The core computes both kinds (Task.probabilities and Task.predict, where every decision is made); R only
   # gives them R's types: level names and factors, logicals, named matrix columns.
   if (type == "prob") {
@@ -37,7 +48,7 @@ predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), 
       as.numeric(prob)
     ))
   }
-  decided <- call_core(do.call(py$predict, args))
+  decided <- call_core(do.call(py$predict, c(args, core_args(threshold = threshold))))
   switch(object$task,
     binary = ,
     multiclass = {
@@ -56,18 +67,27 @@ predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), 
 #' @param object A `bert_classifier`.
 #' @param newdata A data.frame with the text and label columns used in training.
 #' @param verbose Show a progress bar when tokenizing or predicting takes more than a few seconds.
-#' @return A one-row data.frame: `n` and the task's metrics: `loss`, `accuracy` and `auc` (ROC AUC; for
-#'   multiclass the macro one-vs-rest mean, with `macro_f1`; for multilabel the mean over labels) for
-#'   classification; `loss` (MSE), `rmse`, `mae` and `r2` for regression. For no rows: `n = 0` and `NaN`
-#'   metrics.
+#' @inheritParams predict.bert_classifier
+#' @return A one-row data.frame: `n` and the task's metrics: `loss`, `accuracy` (decided at the model's threshold,
+#'   see [bert_threshold()]) and `auc` (ROC AUC; for multiclass the macro one-vs-rest mean, with `macro_f1`; for
+#'   multilabel the mean over labels) for classification; `loss` (MSE), `rmse`, `mae` and `r2` for regression. For
+#'   no rows: `n = 0` and `NaN` metrics.
 #' @export
-bert_evaluate <- function(object, newdata, verbose = interactive()) {
+bert_evaluate <- function(object, newdata, verbose = interactive(), long_text = NULL, stride = NULL,
+                          window_pooling = NULL) {
+  input <- labelled_input(object, newdata)
+  py <- live_py(object)
+  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
+  args <- c(list(input$texts, input$labels, pairs = input$pairs, report = reporter),
+            core_args(long_text = long_text, stride = stride, window_pooling = window_pooling))
+  metrics <- call_core(do.call(py$evaluate, args))
+  data.frame(n = length(input$texts), metrics)
+}
+
+# The texts (and pairs) of `newdata` with its labels, for the verbs that score a model on labelled data.
+labelled_input <- function(object, newdata) {
   input <- newdata_input(object, newdata)
   if (!is.data.frame(newdata)) abort("`newdata` must be a data.frame with the label column(s) too.")
   for (column in object$label) check_column_name(newdata, column, "label")
-  labels <- label_input(newdata, object$label)
-  py <- live_py(object)
-  reporter <- if (isTRUE(verbose)) progress_reporter() else NULL
-  metrics <- call_core(py$evaluate(input$texts, labels$values, pairs = input$pairs, report = reporter))
-  data.frame(n = length(input$texts), metrics)
+  c(input, list(labels = label_input(newdata, object$label)$values))
 }

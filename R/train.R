@@ -73,6 +73,19 @@
 #'   strategy. In a cluster only the chief (worker 0) writes checkpoints and saved models. See
 #'   `vignette("scaling", package = "bertr")`.
 #' @param devices With `strategy = "mirrored"`, the TensorFlow devices to use, e.g. `c("/gpu:0", "/gpu:1")`.
+#' @param truncation Which tokens of a text longer than `seq_len` are kept: `"head"` (the first, BERT's usual
+#'   cut), `"tail"` (the last) or `"head_tail"` (the first `head_tokens`, by default a quarter of the window, and
+#'   the last ones: the best single window in Sun et al. 2019). Text pairs: `"head"` or `"tail"`, the longer text
+#'   cut first. See `vignette("long-documents", package = "bertr")`.
+#' @param head_tokens With `truncation = "head_tail"`, how many first tokens to keep (`NULL`: a quarter of
+#'   `seq_len - 2`).
+#' @param long_text `"truncate"` (one window per text, cut by `truncation`) or `"window"`: every text is covered
+#'   by overlapping windows of `seq_len` tokens, `stride` tokens apart, the last ending at the text's end. Training
+#'   then sees every window as a row with its text's label, weighted so that each text counts once, and the fitted
+#'   model predicts, evaluates and embeds by pooling its windows (`window_pooling`) unless told otherwise. Single
+#'   texts only.
+#' @param stride With windows, the tokens between the starts of two windows (`NULL`: half a window).
+#' @param window_pooling How the windows of one text make one result: `"mean"` or `"max"` of their outputs.
 #' @param precision `"float32"` (default), `"mixed_bfloat16"` (CPUs with bfloat16 support and recent GPUs) or
 #'   `"mixed_float16"` (GPUs only; with loss scaling): Keras's mixed-precision policies; the output layer and
 #'   the loss stay in float32, the weights are kept in float32.
@@ -100,7 +113,9 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
                        sample_weight = NULL, na_action = c("fail", "drop"), nrows = NULL,
                        warmup_proportion = 0.1, weight_decay = 0.01, dropout = NULL, pooling = NULL,
                        threads = NULL, early_stopping = NULL, checkpoint_dir = NULL, checkpoint_every = NULL,
-                       resume = TRUE, strategy = NULL, devices = NULL, precision = "float32") {
+                       resume = TRUE, strategy = NULL, devices = NULL, precision = "float32",
+                       truncation = "head", head_tokens = NULL, long_text = "truncate", stride = NULL,
+                       window_pooling = "mean") {
   call <- match.call()
   na_action <- match.arg(na_action)
   spec <- training_spec(data, if (missing(text)) NULL else text, if (missing(label)) NULL else label,
@@ -115,7 +130,8 @@ bert_train <- function(data, text, label, text_pair = NULL, task = NULL, pretrai
     learning_rate = learning_rate, validation_split = validation_split, seed = seed,
     warmup_proportion = warmup_proportion, weight_decay = weight_decay, dropout = dropout, pooling = pooling,
     threads = threads, early_stopping = early_stopping, strategy = strategy, devices = devices,
-    precision = precision
+    precision = precision, truncation = truncation, head_tokens = head_tokens, long_text = long_text,
+    stride = stride, window_pooling = window_pooling
   )
   fit_args <- core_args(class_weight = class_weight, checkpoint_dir = checkpoint_dir,
                         checkpoint_every = checkpoint_every, resume = resume)

@@ -6,6 +6,8 @@ This is the one implementation of training and prediction; the R package's ``ber
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import inspect
 import time
 from collections.abc import Callable, Sequence
@@ -31,9 +33,20 @@ from .checks import (
 )
 from .embedding import check_normalize, finish_vectors
 from .errors import BertrError
+from .long_text import (
+    check_long_text,
+    check_stride,
+    check_truncation,
+    check_window_pooling,
+    first_rows,
+    head_tail,
+    pool_windows,
+    window_weights,
+)
 from .pretrained import BertConfig, Pretrained, load_pretrained
 from .progress import ProgressFn
 from .tasks import Task, make_task
+from .thresholds import check_metric, choose_threshold
 from .tokenization import Encoded, WordPieceTokenizer
 
 # The modules that need TensorFlow (graph, optim, training, training_checkpoints, inference) are imported inside
@@ -104,6 +117,19 @@ class _TrainingData:
     weight: np.ndarray | None
 
 
+@dataclass
+class _Rows:
+    """What the network trains on: encoded rows (texts, or windows of texts), their targets and weights, the
+    training and validation rows, and how validation outputs are scored."""
+
+    encoded: Encoded
+    target: np.ndarray
+    weight: np.ndarray | None
+    train: np.ndarray
+    val: np.ndarray
+    score: Callable[[np.ndarray, np.ndarray], dict]
+
+
 class BertClassifier:
     """A text classifier (or regressor) fine-tuned from a pretrained BERT.
 
@@ -136,6 +162,14 @@ class BertClassifier:
     devices: with ``strategy="mirrored"``, the devices to use (e.g. ``["/gpu:0", "/gpu:1"]``).
     precision: ``"float32"``, ``"mixed_bfloat16"`` (CPUs and recent GPUs) or ``"mixed_float16"`` (GPUs; with
         loss scaling): Keras's mixed-precision policies, the output layer and the loss kept in float32.
+    truncation: which tokens of a text longer than ``seq_len`` are kept: ``"head"`` (the first), ``"tail"`` (the
+        last) or ``"head_tail"`` (the first ``head_tokens``, default a quarter of the window, and the last ones);
+        see :mod:`bertr.long_text`.
+    long_text: ``"truncate"`` (one cut window per text) or ``"window"``: overlapping windows of ``seq_len``,
+        ``stride`` tokens apart (default half a window), for training (each window a row with its text's label,
+        weighted so that each text counts once) and, by default, for this model's predictions, evaluations and
+        embeddings (window outputs pooled per text by ``window_pooling``, ``"mean"`` or ``"max"``). Prediction
+        methods take ``long_text``, ``stride`` and ``window_pooling`` to override them.
     """
 
     def __init__(
@@ -158,6 +192,11 @@ class BertClassifier:
         strategy: Any = None,
         devices: Sequence[str] | None = None,
         precision: str = "float32",
+        truncation: str = "head",
+        head_tokens: int | None = None,
+        long_text: str = "truncate",
+        stride: int | None = None,
+        window_pooling: str = "mean",
     ):
         self.pretrained = pretrained
         self.task = task
@@ -177,6 +216,11 @@ class BertClassifier:
         self.strategy = strategy
         self.devices = devices
         self.precision = precision
+        self.truncation = truncation
+        self.head_tokens = head_tokens
+        self.long_text = long_text
+        self.stride = stride
+        self.window_pooling = window_pooling
 
     # scikit-learn estimator protocol -------------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -209,6 +253,13 @@ class BertClassifier:
         self.strategy = check_strategy(self.strategy)
         self.devices = check_devices(self.devices)
         self.precision = check_precision(self.precision)
+        self.truncation = check_truncation(self.truncation)
+        if self.head_tokens is not None:
+            self.head_tokens = head_tail(self.seq_len, self.head_tokens)
+        self.long_text = check_long_text(self.long_text)
+        if self.stride is not None:
+            self.stride = check_stride(self.stride, self.seq_len)
+        self.window_pooling = check_window_pooling(self.window_pooling)
 
     # fitting ----------------------------------------------------------------------------------
     def fit(
@@ -250,17 +301,15 @@ class BertClassifier:
         pretrained = load_pretrained(self.pretrained, self.do_lower_case)
         self._check_settings(pretrained)
         tokenizer = WordPieceTokenizer(pretrained.vocab_path, pretrained.do_lower_case)
-        encoded = tokenizer.encode(data.texts, self.seq_len, data.pairs, report=callback)
         from .training import split_validation  # TensorFlow: imported after runtime.configure_threads()
 
         train_idx, val_idx = split_validation(len(data.texts), self.validation_split, self.seed)
+        rows = self._initialize_rows(tokenizer, data, train_idx, val_idx, callback)
         runtime.set_seed(self.seed)
         pooling = self.pooling or pretrained.pooling  # None: the pretrained model's own
-        model = self._initialize_model(pretrained, pooling, data.task, len(train_idx), placement)
-        trainer = self._initialize_trainer(model, encoded, data, train_idx, val_idx, callback, on_step, placement)
-        checkpointer = self._initialize_checkpoints(
-            trainer, checkpoint_dir, checkpoint_every, resume, encoded, data, train_idx, callback
-        )
+        model = self._initialize_model(pretrained, pooling, data.task, len(rows.train), placement)
+        trainer = self._initialize_trainer(model, rows, data.task, callback, on_step, placement)
+        checkpointer = self._initialize_checkpoints(trainer, checkpoint_dir, checkpoint_every, resume, rows, callback)
         # only the chief writes checkpoints (every worker holds the same state, and reads the chief's to resume)
         trainer.checkpoint = None if checkpointer is None or not placement.chief else checkpointer.save
         state = trainer.run()
@@ -303,6 +352,8 @@ class BertClassifier:
         self._check_settings()
         texts = check_texts(texts)
         pairs = None if pairs is None else check_texts(pairs, "the paired text")
+        check_truncation(self.truncation, paired=pairs is not None)
+        check_long_text(self.long_text, paired=pairs is not None)
         n_labels = len(y) if hasattr(y, "__len__") else len(list(y))
         if n_labels != len(texts) or (pairs is not None and len(pairs) != len(texts)):
             raise BertrError(
@@ -345,34 +396,47 @@ class BertClassifier:
             model.compile(optimizer=with_loss_scaling(optimizer, self.precision), loss=task.loss)
         return model
 
-    def _initialize_trainer(
-        self,
-        model,
-        encoded: Encoded,
-        data: _TrainingData,
-        train_idx: np.ndarray,
-        val_idx: np.ndarray,
-        callback: ProgressFn,
-        on_step,
-        placement,
-    ):
+    def _initialize_rows(self, tokenizer, data: _TrainingData, train_idx, val_idx, callback) -> _Rows:
+        """The network's rows: one per text (cut as ``truncation`` says), or with ``long_text = "window"`` one per
+        window, each with its text's target and weight divided by its text's number of windows; the validation
+        metrics then score each text's pooled windows."""
+        if self.long_text != "window":
+            encoded = tokenizer.encode(
+                data.texts, self.seq_len, data.pairs, callback, truncation=self.truncation, head_tokens=self.head_tokens
+            )
+            return _Rows(encoded, data.target, data.weight, train_idx, val_idx, data.task.metrics)
+        encoded, owner = tokenizer.encode_windows(data.texts, self.seq_len, self.stride, report=callback)
+        weight = window_weights(owner) * (1.0 if data.weight is None else data.weight[owner])
+        train_rows = np.flatnonzero(np.isin(owner, train_idx))
+        val_rows = np.flatnonzero(np.isin(owner, val_idx))
+        _, val_owner = np.unique(owner[val_rows], return_inverse=True)
+        task, pooled = data.task, self.window_pooling
+
+        def score(target: np.ndarray, output: np.ndarray) -> dict[str, float]:  # per text, from its windows
+            texts = first_rows(val_owner)
+            normalize = task.name == "multiclass"
+            return task.metrics(target[texts], pool_windows(output, val_owner, len(texts), pooled, normalize))
+
+        return _Rows(encoded, data.target[owner], weight.astype(np.float32), train_rows, val_rows, score)
+
+    def _initialize_trainer(self, model, rows: _Rows, task: Task, callback: ProgressFn, on_step, placement):
         """The training loop over the training rows, scoring the validation rows after every epoch."""
         from .distribution import base_optimizer  # TensorFlow: imported after runtime.configure_threads()
         from .training import Trainer  # TensorFlow, likewise
 
-        validation = (_take(encoded, val_idx), data.target[val_idx]) if len(val_idx) else None
+        validation = (_take(rows.encoded, rows.val), rows.target[rows.val]) if len(rows.val) else None
         return Trainer(
             model,
-            _take(encoded, train_idx),
-            data.target[train_idx],
+            _take(rows.encoded, rows.train),
+            rows.target[rows.train],
             epochs=self.epochs,
             batch_size=self.batch_size,
             validation=validation,
-            score=data.task.metrics,
+            score=rows.score,
             seed=self.seed,
-            weight=None if data.weight is None else data.weight[train_idx],
+            weight=None if rows.weight is None else rows.weight[rows.train],
             learning_rate=base_optimizer(model.optimizer).schedule.rate_at,
-            early_stopping=self._early_stopping(data.task),
+            early_stopping=self._early_stopping(task),
             report=callback,
             on_step=on_step,
             placement=placement,
@@ -384,9 +448,7 @@ class BertClassifier:
         checkpoint_dir,
         checkpoint_every,
         resume,
-        encoded: Encoded,
-        data: _TrainingData,
-        train_idx: np.ndarray,
+        rows: _Rows,
         callback: ProgressFn,
     ):
         """With ``checkpoint_dir``: the run's checkpointer, and the trainer restored from its last checkpoint
@@ -397,7 +459,7 @@ class BertClassifier:
 
         if checkpoint_every is not None:
             trainer.checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every")
-        data_id = fingerprint(encoded.token, encoded.segment, data.target, data.weight, train_idx)
+        data_id = fingerprint(rows.encoded.token, rows.encoded.segment, rows.target, rows.weight, rows.train)
         checkpointer = Checkpointer(checkpoint_dir, self._run_settings(), data_id, report=callback)
         manifest = checkpointer.load() if resume else None
         if manifest is not None:
@@ -486,8 +548,8 @@ class BertClassifier:
         if not hasattr(self, "model_"):
             raise BertrError("this classifier has not been fitted yet: call fit() first")
 
-    def encode(self, texts: Sequence[str], pairs: Sequence[str] | None = None, report: ProgressFn = None) -> Encoded:
-        """Token and segment id matrices for ``texts`` with this model's vocabulary and seq_len."""
+    def _inputs(self, texts: Sequence[str], pairs: Sequence[str] | None) -> tuple[list[str], list[str] | None]:
+        """The checked texts (and paired texts) to predict for."""
         self._check_fitted()
         texts = check_texts(texts, allow_empty=True)
         if self.paired_ and pairs is None:
@@ -498,19 +560,38 @@ class BertClassifier:
             pairs = check_texts(pairs, "the paired text", allow_empty=True)
             if len(pairs) != len(texts):
                 raise BertrError(f"got {len(texts)} texts but {len(pairs)} paired texts")
-        return self.tokenizer_.encode(texts, self.seq_len, pairs, report=report)
+        return texts, pairs
+
+    def encode(self, texts: Sequence[str], pairs: Sequence[str] | None = None, report: ProgressFn = None) -> Encoded:
+        """Token and segment id matrices for ``texts`` with this model's vocabulary, seq_len and truncation."""
+        texts, pairs = self._inputs(texts, pairs)
+        return self.tokenizer_.encode(
+            texts, self.seq_len, pairs, report=report, truncation=self.truncation, head_tokens=self.head_tokens
+        )
 
     def _batch_size(self, batch_size: int | None) -> int:
         return self.batch_size * 2 if batch_size is None else check_positive_int(batch_size, "batch_size")
 
-    def _output(self, texts, pairs, batch_size, report=None, network=None) -> np.ndarray:
+    def _output(
+        self, texts, pairs, batch_size, report=None, network=None, long_text=None, stride=None, window_pooling=None
+    ) -> np.ndarray:
+        """The network's outputs per text: one cut window each, or (``long_text = "window"``, the model's setting
+        unless given) the pooled outputs of its windows."""
         from .inference import predict_batches  # TensorFlow: the model exists, so it has started
 
-        encoded = self.encode(texts, pairs, report)  # checks first that the model is fitted
+        texts, pairs = self._inputs(texts, pairs)  # checks first that the model is fitted
+        long_text = check_long_text(self.long_text if long_text is None else long_text, paired=self.paired_)
         placement = getattr(self, "placement_", None)  # where it was fitted in this process; loaded: the default
-        return predict_batches(
-            network or self.model_, encoded, self._batch_size(batch_size), report, placement=placement
-        )
+        batch_size = self._batch_size(batch_size)
+        if long_text == "truncate":
+            encoded = self.encode(texts, pairs, report)
+            return predict_batches(network or self.model_, encoded, batch_size, report, placement=placement)
+        how = check_window_pooling(self.window_pooling if window_pooling is None else window_pooling)
+        stride = self.stride if stride is None else stride
+        windows, owner = self.tokenizer_.encode_windows(texts, self.seq_len, stride, report=report)
+        output = predict_batches(network or self.model_, windows, batch_size, report, placement=placement)
+        normalize = network is None and self.task_.name == "multiclass"  # pooled class probabilities sum to 1
+        return pool_windows(output, owner, len(texts), how, normalize)
 
     def predict_proba(
         self,
@@ -518,10 +599,14 @@ class BertClassifier:
         pairs: Sequence[str] | None = None,
         batch_size: int | None = None,
         report: ProgressFn = None,
+        long_text: str | None = None,
+        stride: int | None = None,
+        window_pooling: str | None = None,
     ) -> np.ndarray:
         """Probabilities: binary (n, 2) in ``classes_`` order; multiclass / multilabel (n, K); soft (n,).
-        For regression, the predicted values (n,). ``report`` receives tokenize / predict progress events."""
-        output = self._output(texts, pairs, batch_size, report)
+        For regression, the predicted values (n,). ``report`` receives tokenize / predict progress events.
+        ``long_text``, ``stride`` and ``window_pooling`` override the model's (see the class)."""
+        output = self._output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
         return self.task_.probabilities(output)
 
     def predict(
@@ -530,12 +615,19 @@ class BertClassifier:
         pairs: Sequence[str] | None = None,
         batch_size: int | None = None,
         report: ProgressFn = None,
+        threshold: float | Sequence[float] | None = None,
+        long_text: str | None = None,
+        stride: int | None = None,
+        window_pooling: str | None = None,
     ) -> np.ndarray:
-        """Decisions (see :meth:`bertr.tasks.Task.predict`): classes (binary: probability >= 0.5 for the second;
-        multiclass: the most probable), 1/0 for a soft label's fraction >= 0.5 and for each label of a
-        multi-label task, values for regression."""
-        output = self._output(texts, pairs, batch_size, report)
-        return self.task_.predict(output)
+        """Decisions (see :meth:`bertr.tasks.Task.predict`): classes (binary: probability >= the threshold for the
+        second; multiclass: the most probable), 1/0 for a soft label's fraction >= the threshold and for each label
+        of a multi-label task, values for regression. The threshold is ``threshold`` (one, or one per label), else
+        the model's own (:meth:`with_threshold`), else 0.5."""
+        self._check_fitted()
+        cut = self.task_.check_threshold(threshold)  # before the work
+        output = self._output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        return self.task_.predict(output, cut)
 
     def embed(
         self,
@@ -544,26 +636,23 @@ class BertClassifier:
         normalize: bool = False,
         batch_size: int | None = None,
         report: ProgressFn = None,
+        long_text: str | None = None,
+        stride: int | None = None,
+        window_pooling: str | None = None,
     ) -> np.ndarray:
         """Embeddings (n, hidden): the fine-tuned text summaries the output layer reads (see
-        :mod:`bertr.embedding`; ``normalize`` scales each to unit length)."""
+        :mod:`bertr.embedding`; ``normalize`` scales each to unit length, after pooling a text's windows)."""
         check_normalize(normalize)
         self._check_fitted()
         from .graph import summary_network  # TensorFlow: the model exists, so it has started
 
-        return finish_vectors(self._output(texts, pairs, batch_size, report, summary_network(self.model_)), normalize)
+        network = summary_network(self.model_)
+        return finish_vectors(
+            self._output(texts, pairs, batch_size, report, network, long_text, stride, window_pooling), normalize
+        )
 
-    def evaluate(
-        self,
-        texts: Sequence[str],
-        y: Sequence[Any],
-        pairs: Sequence[str] | None = None,
-        batch_size: int | None = None,
-        report: ProgressFn = None,
-    ) -> dict[str, float]:
-        """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`; all NaN for no texts)."""
-        self._check_fitted()
-        texts = check_texts(texts, allow_empty=True)
+    def _targets(self, texts: list[str], y: Sequence[Any]) -> np.ndarray:
+        """Encoded held-out labels, checked against the training classes."""
         if self.task_.name in ("binary", "multiclass"):
             values = list(y)
             missing = [i for i, v in enumerate(values) if is_missing(v)]
@@ -575,7 +664,66 @@ class BertClassifier:
         target = self.task_.encode(y)
         if len(target) != len(texts):
             raise BertrError(f"got {len(texts)} texts but {len(target)} labels")
-        return self.task_.metrics(target, self._output(texts, pairs, batch_size, report))
+        return target
+
+    def evaluate(
+        self,
+        texts: Sequence[str],
+        y: Sequence[Any],
+        pairs: Sequence[str] | None = None,
+        batch_size: int | None = None,
+        report: ProgressFn = None,
+        long_text: str | None = None,
+        stride: int | None = None,
+        window_pooling: str | None = None,
+    ) -> dict[str, float]:
+        """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`; all NaN for no texts);
+        accuracy decides at the model's threshold."""
+        self._check_fitted()
+        texts = check_texts(texts, allow_empty=True)
+        target = self._targets(texts, y)
+        output = self._output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        return self.task_.metrics(target, output)
+
+    def choose_threshold(
+        self,
+        texts: Sequence[str],
+        y: Sequence[Any],
+        pairs: Sequence[str] | None = None,
+        metric: Any = "f1",
+        batch_size: int | None = None,
+        report: ProgressFn = None,
+        long_text: str | None = None,
+        stride: int | None = None,
+        window_pooling: str | None = None,
+    ) -> dict[str, list]:
+        """The decision threshold that best meets ``metric`` on labelled held-out texts (see
+        :mod:`bertr.thresholds`), one per label for multi-label tasks, as columns (``label``, ``threshold``,
+        ``metric``, ``value``, ``precision``, ``recall``, ``f1``, ``accuracy``, ``n``, ``positives``). Set it
+        with :meth:`with_threshold`."""
+        self._check_fitted()
+        check_metric(metric)
+        self.task_.check_threshold(0.5)  # the task has thresholds at all
+        texts = check_texts(texts, allow_empty=True)
+        target = self._targets(texts, y)
+        output = self._output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        if self.task_.name == "multilabel":
+            labels = [str(c) for c in self.classes_]
+            rows = [choose_threshold(target[:, j] >= 0.5, output[:, j], metric, labels[j]) for j in range(len(labels))]
+        else:  # binary: the second class (code 1) is the positive one; soft: a fraction >= 0.5
+            positive = str(self.classes_[1]) if self.task_.name == "binary" else ""
+            rows = [choose_threshold(target[:, 0] >= 0.5, output[:, 0], metric, positive)]
+        return {key: [row[key] for row in rows] for key in rows[0]}
+
+    def with_threshold(self, threshold: float | Sequence[float] | None, choice: dict | None = None) -> BertClassifier:
+        """A copy of this fitted model (sharing its network) whose decisions use ``threshold`` (one, or one per
+        label; ``None``: back to 0.5), kept by :meth:`save`; ``choice`` records how it was chosen
+        (:meth:`choose_threshold`'s columns)."""
+        self._check_fitted()
+        cut = self.task_.check_threshold(threshold)
+        model = copy.copy(self)
+        model.task_ = dataclasses.replace(self.task_, threshold=cut, threshold_choice=None if cut is None else choice)
+        return model
 
     # saving and loading -----------------------------------------------------------------------
     def save(self, path: str, extra: dict | None = None, overwrite: bool = False) -> str:
@@ -688,6 +836,11 @@ class BertClassifier:
             "early_stopping",
             "strategy",
             "precision",
+            "truncation",
+            "head_tokens",
+            "long_text",
+            "stride",
+            "window_pooling",
         )
         return [f"{name} = {show_value(settings[name])}" for name in shown]
 
@@ -722,6 +875,8 @@ class BertClassifier:
             "settings": self.settings(),
             "settings_text": self.settings_text(),
             "distribution_text": self.distribution_text(),
+            "threshold": self.task_.threshold,
+            "threshold_choice": self.task_.threshold_choice,
             "early_stopping": self.early_stopping,
             **record,
             "steps": self.trace_columns(),

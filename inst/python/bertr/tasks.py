@@ -30,6 +30,8 @@ class Task:
     classes: list = field(default_factory=list)
     center: float = 0.0  # regression: targets are standardised, (y - center) / scale, for training
     scale: float = 1.0
+    threshold: Any = None  # the decision threshold set for this model (one, or one per label); None: THRESHOLD
+    threshold_choice: dict | None = None  # how it was chosen (bertr.thresholds.choose_thresholds' columns), if so
 
     # -- the head ------------------------------------------------------------------------------
     @property
@@ -92,17 +94,46 @@ class Task:
 
     THRESHOLD = metrics.THRESHOLD  # a probability (or soft fraction) at or above it decides for the class / label
 
-    def predict(self, output: np.ndarray) -> np.ndarray:
+    def check_threshold(self, threshold: Any) -> float | list[float] | None:
+        """A decision threshold for this task: a probability in (0, 1) for binary and soft tasks, one or one per
+        label for multilabel; ``None`` (the default 0.5). Multiclass and regression have none."""
+        if threshold is None:
+            return None
+        if self.name not in ("binary", "soft", "multilabel"):
+            why = "the most probable class is chosen" if self.name == "multiclass" else "it predicts values"
+            raise BertrError(f"a threshold applies to binary, soft and multi-label tasks, not to '{self.name}' ({why})")
+        values = np.atleast_1d(np.asarray(threshold, dtype=object))
+        ok = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values)
+        if not ok or not all(0 < float(v) < 1 for v in values):
+            raise BertrError(f"threshold must be a probability between 0 and 1 (exclusive), not {threshold!r}")
+        if self.name == "multilabel" and len(values) not in (1, len(self.classes)):
+            raise BertrError(
+                f"threshold must be one number or one per label ({len(self.classes)}: "
+                f"{', '.join(map(str, self.classes))}), not {len(values)} numbers"
+            )
+        if len(values) != 1 and self.name != "multilabel":
+            raise BertrError(f"threshold must be one number for a {self.name} task, not {len(values)}")
+        return float(values[0]) if len(values) == 1 else [float(v) for v in values]
+
+    def decision_threshold(self, threshold: Any = None) -> float | np.ndarray:
+        """The threshold a decision uses: ``threshold`` when given, else the model's own, else THRESHOLD."""
+        chosen = self.check_threshold(threshold)
+        chosen = self.threshold if chosen is None else chosen
+        return self.THRESHOLD if chosen is None else np.asarray(chosen, dtype=np.float64)
+
+    def predict(self, output: np.ndarray, threshold: Any = None) -> np.ndarray:
         """Decisions, the one place they are made: class labels (binary: the second class where its probability
-        >= THRESHOLD; multiclass: the most probable, the first on ties), 1/0 for a soft fraction >= THRESHOLD,
-        1/0 per label (multilabel), values (regression)."""
+        >= the threshold; multiclass: the most probable, the first on ties), 1/0 for a soft fraction >= the
+        threshold, 1/0 per label (multilabel), values (regression). The threshold is ``threshold``, else the one
+        set for the model, else THRESHOLD (0.5)."""
         output = np.asarray(output, dtype=np.float64)
+        cut = self.decision_threshold(threshold)
         if self.name == "binary":
-            return np.asarray(self.classes, dtype=object)[(output[:, 0] >= self.THRESHOLD).astype(int)]
+            return np.asarray(self.classes, dtype=object)[(output[:, 0] >= cut).astype(int)]
         if self.name == "multiclass":
             return np.asarray(self.classes, dtype=object)[output.argmax(axis=1)]
         if self.name in ("soft", "multilabel"):
-            decided = (output >= self.THRESHOLD).astype(np.int32)
+            decided = (output >= cut).astype(np.int32)
             return decided[:, 0] if self.name == "soft" else decided
         return self.probabilities(output)
 
@@ -122,15 +153,22 @@ class Task:
 
     def _metrics(self, target: np.ndarray, output: np.ndarray) -> dict[str, float]:
         if self.name in ("binary", "soft"):
-            return metrics.binary_metrics(target[:, 0], output[:, 0])
+            return metrics.binary_metrics(target[:, 0], output[:, 0], self.decision_threshold())
         if self.name == "multiclass":
             return metrics.multiclass_metrics(target[:, 0].astype(int), output)
         if self.name == "multilabel":
-            return metrics.multilabel_metrics(target, output)
+            return metrics.multilabel_metrics(target, output, self.decision_threshold())
         return metrics.regression_metrics(self._values(target), self._values(output))
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "classes": list(self.classes), "center": self.center, "scale": self.scale}
+        return {
+            "name": self.name,
+            "classes": list(self.classes),
+            "center": self.center,
+            "scale": self.scale,
+            "threshold": self.threshold,
+            "threshold_choice": self.threshold_choice,
+        }
 
 
 def make_task(

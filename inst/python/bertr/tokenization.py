@@ -4,6 +4,11 @@ Uses the Rust ``tokenizers`` package built from the model's ``vocab.txt``; its B
 and WordPiece model follow Google's reference tokenizer (accents stripped when lower-casing, punctuation and
 CJK characters split off, a word that cannot be split becomes a single ``[UNK]``, words over 100 characters
 become ``[UNK]``), which keras-bert's own Tokenizer does not.
+
+A text longer than the window is cut (``truncation``): its ``head`` (the first tokens), its ``tail`` (the last) or
+``head_tail`` (the first quarter and the last three quarters of the window, Sun et al. 2019, "How to Fine-Tune BERT
+for Text Classification?"); or it is covered by overlapping windows (:meth:`WordPieceTokenizer.encode_windows`),
+one row each, whose predictions :mod:`bertr.long_text` pools back into one per text.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BertrError
+from .long_text import check_stride, check_truncation, head_tail, window_starts
 from .progress import ProgressFn
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
@@ -89,13 +95,61 @@ class WordPieceTokenizer:
         pairs: Sequence[str] | None = None,
         report: ProgressFn = None,
         chunk: int = 20000,
+        truncation: str = "head",
+        head_tokens: int | None = None,
     ) -> Encoded:
         """Encode texts (and optional second texts) to ``[CLS] a [SEP] (b [SEP])`` rows of ``seq_len`` ids.
 
-        Longer inputs are truncated, the longer text of a pair first; shorter ones are padded with 0.
-        With ``report``, texts are encoded ``chunk`` rows at a time and ``report`` receives
-        ``{"event": "tokenize", "step": rows done, "steps": rows, "elapsed": seconds}`` after each chunk.
+        Longer inputs are cut as ``truncation`` says (see :func:`bertr.long_text.check_truncation`): ``"head"``
+        keeps the first tokens, ``"tail"`` the last (of a pair, the longer text is cut first, from its end or its
+        start), ``"head_tail"`` (single texts) the first ``head_tokens`` (default: a quarter of the window) and the
+        last ones. Shorter ones are padded with 0. With ``report``, texts are encoded ``chunk`` rows at a time and
+        ``report`` receives ``{"event": "tokenize", "step": rows done, "steps": rows, "elapsed": seconds}`` after
+        each chunk.
         """
+        texts, pairs, seq_len = self._check(texts, pairs, seq_len)
+        truncation = check_truncation(truncation, paired=pairs is not None)
+        token = np.zeros((len(texts), seq_len), dtype=np.int32)
+        segment = np.zeros((len(texts), seq_len), dtype=np.int32)
+        if truncation == "head_tail":
+            head = head_tail(seq_len, head_tokens)
+            for row, ids in self._pieces(texts, report, chunk):
+                if len(ids) > seq_len - 2:
+                    ids = ids[:head] + ids[len(ids) - (seq_len - 2 - head) :]
+                token[row, : len(ids) + 2] = [self.vocab["[CLS]"], *ids, self.vocab["[SEP]"]]
+            return Encoded(token, segment)
+        direction = "left" if truncation == "tail" else "right"
+        self._tokenizer._tokenizer.enable_truncation(seq_len, strategy="longest_first", direction=direction)
+        self._tokenizer.no_padding()
+        batch = texts if pairs is None else list(zip(texts, pairs, strict=True))
+        for start, encodings in self._chunks(batch, report, chunk, add_special_tokens=True):
+            for row, encoding in enumerate(encodings, start):
+                ids = encoding.ids
+                token[row, : len(ids)] = ids
+                segment[row, : len(ids)] = encoding.type_ids
+        return Encoded(token, segment)
+
+    def encode_windows(
+        self, texts: Sequence[str], seq_len: int, stride: int | None = None, report: ProgressFn = None, chunk=20000
+    ) -> tuple[Encoded, np.ndarray]:
+        """Every text as overlapping windows of ``seq_len`` ids (``[CLS]`` + up to ``seq_len - 2`` of its tokens +
+        ``[SEP]``), consecutive windows ``stride`` tokens apart (default: half a window), the last one ending at
+        the text's end; a text that fits is one window. Returns the windows and, per window, its text's index."""
+        texts, _, seq_len = self._check(texts, None, seq_len)
+        width = seq_len - 2
+        stride = check_stride(stride, seq_len)
+        rows: list[list[int]] = []
+        owner: list[int] = []
+        for row, ids in self._pieces(texts, report, chunk):
+            for start in window_starts(len(ids), width, stride):
+                rows.append([self.vocab["[CLS]"], *ids[start : start + width], self.vocab["[SEP]"]])
+                owner.append(row)
+        token = np.zeros((len(rows), seq_len), dtype=np.int32)
+        for i, ids in enumerate(rows):
+            token[i, : len(ids)] = ids
+        return Encoded(token, np.zeros_like(token)), np.asarray(owner, dtype=np.int64)
+
+    def _check(self, texts, pairs, seq_len) -> tuple[list[str], list[str] | None, int]:
         texts = list(texts)
         if pairs is not None:
             pairs = list(pairs)
@@ -104,19 +158,23 @@ class WordPieceTokenizer:
         minimum = 3 if pairs is None else 5
         if int(seq_len) < minimum:
             raise BertrError(f"seq_len must be at least {minimum} to hold the special tokens, not {seq_len}")
-        seq_len = int(seq_len)
-        self._tokenizer.enable_truncation(max_length=seq_len, strategy="longest_first")
+        return texts, pairs, int(seq_len)
+
+    def _pieces(self, texts: list[str], report: ProgressFn, chunk: int):
+        """(row, the text's WordPiece ids without special tokens, uncut) for every text."""
+        self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
-        batch = texts if pairs is None else list(zip(texts, pairs, strict=True))
-        token = np.zeros((len(texts), seq_len), dtype=np.int32)
-        segment = np.zeros((len(texts), seq_len), dtype=np.int32)
+        for start, encodings in self._chunks(texts, report, chunk, add_special_tokens=False):
+            for row, encoding in enumerate(encodings, start):
+                yield row, encoding.ids
+
+    def _chunks(self, batch: list, report: ProgressFn, chunk: int, add_special_tokens: bool):
+        """(first row, encodings) of ``chunk`` rows at a time (all at once without ``report``), reporting each."""
         step = max(1, len(batch) if report is None else int(chunk))
         started = time.perf_counter()
         for start in range(0, len(batch), step):
-            for row, encoding in enumerate(self._tokenizer.encode_batch(batch[start : start + step]), start):
-                ids = encoding.ids
-                token[row, : len(ids)] = ids
-                segment[row, : len(ids)] = encoding.type_ids
+            encodings = self._tokenizer.encode_batch(batch[start : start + step], add_special_tokens=add_special_tokens)
+            yield start, encodings
             if report is not None:
                 report(
                     {
@@ -126,4 +184,3 @@ class WordPieceTokenizer:
                         "elapsed": time.perf_counter() - started,
                     }
                 )
-        return Encoded(token, segment)
