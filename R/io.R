@@ -43,8 +43,9 @@ bert_load <- function(path) {
   path <- as_path(path, "path")
   py <- call_core(bertr_core()$load_model(path))
   extra <- py$saved_$extra
-  # models saved from Python (bertr.BertClassifier.save) lack the R facts: neutral column names are used
-  columns <- list(text = extra$r_text %||% "text", text_pair = extra$r_text_pair, label = unlist(extra$r_label),
-                  label_type = extra$r_label_type)
+  # models saved from Python (bertr.BertClassifier.save) lack the R facts: neutral column names are used;
+  # models saved by `python -m bertr train` name their columns in `text`, `text_pair` and `label`
+  columns <- list(text = extra$r_text %||% extra$text %||% "text", text_pair = extra$r_text_pair %||% extra$text_pair,
+                  label = unlist(extra$r_label %||% extra$label), label_type = extra$r_label_type)
   new_bert_classifier(py, columns, call = tryCatch(str2lang(extra$r_call), error = function(e) NULL))
 }

@@ -165,11 +165,15 @@ class BertClassifier:
     truncation: which tokens of a text longer than ``seq_len`` are kept: ``"head"`` (the first), ``"tail"`` (the
         last) or ``"head_tail"`` (the first ``head_tokens``, default a quarter of the window, and the last ones);
         see :mod:`bertr.long_text`.
+    head_tokens: with ``truncation="head_tail"``, how many first tokens are kept (``None``: a quarter of the
+        window, ``seq_len - 2``).
     long_text: ``"truncate"`` (one cut window per text) or ``"window"``: overlapping windows of ``seq_len``,
         ``stride`` tokens apart (default half a window), for training (each window a row with its text's label,
         weighted so that each text counts once) and, by default, for this model's predictions, evaluations and
         embeddings (window outputs pooled per text by ``window_pooling``, ``"mean"`` or ``"max"``). Prediction
         methods take ``long_text``, ``stride`` and ``window_pooling`` to override them.
+    stride: with windows, the tokens between the starts of two windows (``None``: half a window).
+    window_pooling: how a text's windows make one result: ``"mean"`` or ``"max"`` of their outputs.
     """
 
     def __init__(
