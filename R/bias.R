@@ -142,15 +142,15 @@ plot.bert_bias_metrics <- function(x, ...) {
   colours <- c("steelblue", "darkorange", "grey55")
   aucs <- t(as.matrix(as.data.frame(x)[rev(seq_len(nrow(x))), rev(names(kinds)), drop = FALSE]))
   colnames(aucs) <- rev(x$subgroup)  # barplot draws from the bottom: first identity and kind on top
-  old <- graphics::par(mar = c(4, max(4, 0.4 * max(nchar(x$subgroup)) + 1), 2.5, 1))
+  old <- graphics::par(mar = c(4, max(4, 0.4 * max(nchar(x$subgroup)) + 1), 2.5, 2))
   on.exit(graphics::par(old))
-  top <- 4 * nrow(x) + 3  # room above the bars for the legend
+  top <- 4 * nrow(x) + 5  # room above the bars for the legend (two rows)
   graphics::barplot(aucs, beside = TRUE, horiz = TRUE, las = 1, xlim = c(0, 1), ylim = c(0, top),
                     col = rev(colours), border = NA, xlab = "AUC", main = "Unintended-bias AUCs by identity",
                     cex.names = 0.8, ...)
   overall <- attr(x, "overall_auc")
   if (!is.na(overall)) graphics::segments(overall, 0, overall, 4 * nrow(x) + 0.5, lty = 2)
   graphics::legend("top", legend = c(kinds, "overall AUC"), fill = c(colours, NA), border = NA,
-                   lty = c(NA, NA, NA, 2), horiz = TRUE, bty = "n", cex = 0.8)
+                   lty = c(NA, NA, NA, 2), ncol = 2, bty = "n", cex = 0.8)
   invisible(x)
 }

@@ -41,7 +41,9 @@
 #' @param verbose Report progress while training, and the detected task.
 #' @param class_weight `"balanced"` (weights inversely proportional to class frequency) or a named numeric
 #'   vector with one weight per class (binary and multiclass tasks).
-#' @param sample_weight Name of a column of non-negative per-row weights.
+#' @param sample_weight Name of a column of non-negative per-row weights. The loss is the weighted sum over a
+#'   batch divided by its number of rows, so weights averaging above 1 act like a larger learning rate: scale
+#'   them to a mean of 1 to keep the schedule's meaning.
 #' @param na_action `"fail"` (default): rows with a missing text or label are an error naming them;
 #'   `"drop"`: such rows are dropped with a warning.
 #' @param nrows When `data` is a CSV path, the number of rows to read (all by default).

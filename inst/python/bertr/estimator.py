@@ -495,7 +495,10 @@ class BertClassifier:
         weight = None if sample_weight is None else check_sample_weight(sample_weight, n)
         if class_weight is not None:
             if task.name not in ("binary", "multiclass"):
-                raise BertrError(f"class_weight applies to binary and multiclass labels, not to task '{task.name}'")
+                hint = "; weigh rows with sample_weight instead" if task.name in ("soft", "regression") else ""
+                raise BertrError(
+                    f"class_weight applies to binary and multiclass labels, not to task '{task.name}'{hint}"
+                )
             per_row = class_weights(target[:, 0], task.classes, class_weight)
             weight = per_row if weight is None else weight * per_row
         return weight
