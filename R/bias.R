@@ -51,7 +51,7 @@ bert_bias_metrics <- function(x, data, label, identities = NULL) {
   check_column_name(data, label, "label")
   truth <- bias_label(data[[label]], label, if (fitted && x$task == "binary") x$levels)
   identities <- identity_columns(data, identities)
-  score <- if (fitted) predict(x, data, type = "prob") else as.numeric(x)
+  score <- if (fitted) stats::predict(x, data, type = "prob") else as.numeric(x)
   if (length(score) != nrow(data)) {
     abort("`x` has ", length(score), " scores for the ", nrow(data), " rows of `data`: give one per row.")
   }

@@ -48,7 +48,7 @@ predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), 
       as.numeric(prob)
     ))
   }
-  decided <- call_core(do.call(py$predict, c(args, core_args(threshold = threshold))))
+  decided <- call_core(do.call(py$predict, c(args, core_args(threshold = by_label(threshold, object)))))
   switch(object$task,
     binary = ,
     multiclass = {

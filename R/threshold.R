@@ -46,10 +46,19 @@ bert_threshold <- function(object, data = NULL, metric = "f1", threshold = NULL,
     choice <- call_core(do.call(py$choose_threshold, args))
     threshold <- unlist(choice$threshold)
   }
-  tuned <- call_core(py$with_threshold(core_args(threshold = threshold)$threshold, choice))
+  tuned <- call_core(py$with_threshold(core_args(threshold = by_label(threshold, object))$threshold, choice))
   columns <- list(text = object$text, text_pair = object$text_pair, label = object$label,
                   label_type = object$label_type)
   new_bert_classifier(tuned, columns, object$call)
+}
+
+# Thresholds named by label (multi-label models) put in the order of the model's labels, which the core expects.
+by_label <- function(threshold, object) {
+  if (is.null(names(threshold)) || length(threshold) < 2) return(threshold)
+  if (!setequal(names(threshold), object$levels) || anyDuplicated(names(threshold))) {
+    abort("`threshold`'s names must be the model's labels, each once: ", paste(object$levels, collapse = ", "), ".")
+  }
+  threshold[object$levels]
 }
 
 # "0.37 (f1 0.81 on 200 rows)", "0.3, 0.6 (set)": the threshold in force, and how it was chosen.

@@ -98,6 +98,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--rows", type=int, default=1000, help="long training reviews used (of about 2,100)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "long_texts.json"))
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS), help="trainings to run")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -107,7 +108,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         train, test = export_data(Path(tmp))
         for seed in args.seeds:
-            for config in CONFIGS:
+            for config in args.configs:
                 spec = {"config": config, "seed": seed, "epochs": args.epochs, "rows": args.rows}
                 spec.update(train=str(train), test=str(test))
                 out = subprocess.run(

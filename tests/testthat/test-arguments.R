@@ -24,6 +24,9 @@ test_that("defaults in R's signatures are the core's defaults", {
   }
   compare(bertr::bert_train, core$BertClassifier$`__init__`)
   compare(bertr:::bert_embed.default, core$embed)
+  compare(bertr::bert_threshold, core$BertClassifier$choose_threshold)
+  encode <- python_defaults(core$WordPieceTokenizer$encode)
+  expect_equal(formals(bertr::bert_tokenize)$truncation, encode$truncation)
 })
 
 test_that("NULL means the core's default only where documented; elsewhere it is an error naming the argument", {

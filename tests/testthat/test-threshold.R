@@ -51,5 +51,7 @@ test_that("thresholds are refused where they do not apply, in the user's words",
   expect_bertr_error(bert_threshold(fit, held_out[held_out$score == "good", ]),
                      "needs both positive and negative rows")
   expect_error(bert_threshold(fit, held_out, threshold = 0.3), "not both")
+  expect_equal(bertr:::by_label(c(b = 0.2, a = 0.7), list(levels = c("a", "b"))), c(a = 0.7, b = 0.2))
+  expect_error(bertr:::by_label(c(b = 0.2, c = 0.7), list(levels = c("a", "b"))), "names must be the model's labels")
   expect_error(bert_threshold(fit, held_out["review"]), "label")
 })

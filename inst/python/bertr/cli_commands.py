@@ -193,12 +193,16 @@ def predict(args: argparse.Namespace) -> None:
     reading = {name: value for name, value in options.items() if value is not None}  # given ones only
     deciding = {} if args.threshold is None else {"threshold": args.threshold}
     want_prob, want_class = args.type in ("prob", "both"), args.type in ("class", "both")
+    if args.threshold is not None and not want_class:
+        raise BertrError("--threshold decides classes: use it with --type class or --type both")
     prob_options = _keywords(BertClassifier.predict_proba, reading)  # also for regression's values
     class_options = _keywords(BertClassifier.predict, {**reading, **deciding}) if want_class else {}
     table = cli_data.read_columns(args.data, {"--text": text, "--text-pair": pair, "--keep": args.keep}, args.nrows)
     table = cli_data.handle_missing(table, _described(text=text, text_pair=pair), args.na_action, tell)
     classifier = _load(args.model)
     task = classifier.task_.name
+    if args.threshold is not None:
+        classifier.task_.check_threshold(args.threshold)  # e.g. a regression model has none: say so
     texts = table.columns[text]
     pairs = None if pair is None else table.columns[pair]
     report = _reporter(args)

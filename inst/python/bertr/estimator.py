@@ -410,7 +410,10 @@ class BertClassifier:
             )
             return _Rows(encoded, data.target, data.weight, train_idx, val_idx, data.task.metrics)
         encoded, owner = tokenizer.encode_windows(data.texts, self.seq_len, self.stride, report=callback)
-        weight = window_weights(owner) * (1.0 if data.weight is None else data.weight[owner])
+        # each text's windows weigh as much as one row; scaled to a mean of 1 per window, so that the loss (a batch's
+        # weighted sum over its rows) stays on the scale of one text's loss
+        weight = window_weights(owner) * (len(owner) / len(data.texts))
+        weight = weight * (1.0 if data.weight is None else data.weight[owner])
         train_rows = np.flatnonzero(np.isin(owner, train_idx))
         val_rows = np.flatnonzero(np.isin(owner, val_idx))
         _, val_owner = np.unique(owner[val_rows], return_inverse=True)
@@ -464,7 +467,8 @@ class BertClassifier:
         if checkpoint_every is not None:
             trainer.checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every")
         data_id = fingerprint(rows.encoded.token, rows.encoded.segment, rows.target, rows.weight, rows.train)
-        checkpointer = Checkpointer(checkpoint_dir, self._run_settings(), data_id, report=callback)
+        defaults = type(self)()._run_settings()  # what a checkpoint from before a setting existed ran with
+        checkpointer = Checkpointer(checkpoint_dir, self._run_settings(), data_id, report=callback, defaults=defaults)
         manifest = checkpointer.load() if resume else None
         if manifest is not None:
             with trainer.placement.strategy.scope():  # the optimizer's slots are created here when missing
@@ -729,7 +733,8 @@ class BertClassifier:
         self._check_fitted()
         cut = self.task_.check_threshold(threshold)
         model = copy.copy(self)
-        model.task_ = dataclasses.replace(self.task_, threshold=cut, threshold_choice=None if cut is None else choice)
+        choice = None if cut is None else copy.deepcopy(choice)
+        model.task_ = dataclasses.replace(self.task_, threshold=cut, threshold_choice=choice)
         return model
 
     # saving and loading -----------------------------------------------------------------------

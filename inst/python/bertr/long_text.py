@@ -7,7 +7,8 @@
 * ``long_text = "window"``: overlapping windows of ``seq_len`` tokens, ``stride`` tokens apart (default: half a
   window), the last one ending at the text's end, so every token is seen. Each window is a row for the network;
   the rows' outputs are pooled per text (``window_pooling``: ``"mean"`` or ``"max"``). In training, each window is a
-  row with its text's label, weighted ``1 / windows`` so that every text counts once, as it does without windows.
+  row with its text's label, weighted in proportion to ``1 / windows`` so that every text counts once, as it does
+  without windows (the weights are scaled to a mean of 1, keeping the loss on its usual scale).
 """
 
 from __future__ import annotations

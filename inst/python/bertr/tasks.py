@@ -161,14 +161,10 @@ class Task:
         return metrics.regression_metrics(self._values(target), self._values(output))
 
     def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "classes": list(self.classes),
-            "center": self.center,
-            "scale": self.scale,
-            "threshold": self.threshold,
-            "threshold_choice": self.threshold_choice,
-        }
+        described = {"name": self.name, "classes": list(self.classes), "center": self.center, "scale": self.scale}
+        if self.threshold is not None:  # only then: models without one stay readable by bertr before thresholds
+            described.update(threshold=self.threshold, threshold_choice=self.threshold_choice)
+        return described
 
 
 def make_task(

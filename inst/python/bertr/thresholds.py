@@ -2,11 +2,11 @@
 
 Criteria (``metric``): ``"f1"`` (the F1 score of the positive class), ``"youden"`` (Youden's J: sensitivity +
 specificity - 1), ``"accuracy"``, or a target: ``{"precision": p}`` (the lowest threshold whose precision is at
-least ``p``, i.e. the most recall at that precision) or ``{"recall": r}`` (the highest threshold whose recall is at
-least ``r``, i.e. the most precision at that recall). Candidates are the distinct scores; the threshold returned is
-halfway between the chosen score and the next lower one, so the held-out decisions are those measured, and new
-scores that fall between the two go the way of the chosen side's neighbour. The decision itself is
-:meth:`bertr.tasks.Task.predict` (probability >= threshold).
+least ``p``, i.e. the most recall at that precision) or ``{"recall": r}`` (of the thresholds whose recall is at
+least ``r``, the one with the most precision; the highest among equals). Candidates are the distinct scores; the
+threshold returned is halfway between the chosen score and the next lower one, so that the held-out decisions are
+exactly those measured and new scores close below the chosen one are not decided by a hair's breadth. The decision
+itself is :meth:`bertr.tasks.Task.predict` (probability >= threshold).
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def choose_threshold(y_true: np.ndarray, score: np.ndarray, metric: Any = "f1", 
             )
         k, value = int(reached[-1]), float(precision[reached[-1]])  # recall grows with k: the last one
     elif name == "recall":
-        k = int(np.flatnonzero(recall >= target)[0])  # the last candidate has recall 1
+        reached = np.flatnonzero(recall >= target)  # never empty: the last candidate has recall 1
+        k = int(reached[np.argmax(precision[reached])])  # precision is not monotone in the threshold
         value = float(recall[k])
     else:
         criterion = {"f1": f1, "youden": recall - fp / negatives, "accuracy": accuracy}[name]

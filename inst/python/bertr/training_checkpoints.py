@@ -65,9 +65,11 @@ class Checkpointer:
         settings: dict[str, Any],
         data_fingerprint: str,
         report: ProgressFn = None,
+        defaults: dict[str, Any] | None = None,
     ):
         self.directory = Path(directory).expanduser().absolute()
         self.settings = settings
+        self.defaults = defaults or {}  # the settings' defaults: a checkpoint written before a setting existed had it
         self.data_fingerprint = data_fingerprint
         self.report = report
         self._make_directory()  # fail before training, not at the first checkpoint
@@ -105,10 +107,11 @@ class Checkpointer:
         manifest = verify_directory(path, f"checkpoint {path}")
         if manifest.get("format") != FORMAT:
             raise BertrError(f"{path} is not a bertr checkpoint (format {manifest.get('format')!r})")
+        saved = {**self.defaults, **manifest["settings"]}  # a setting added since: its default then
         differ = [
-            f"{k} = {show_value(manifest['settings'].get(k))} there, {show_value(v)} now"
+            f"{k} = {show_value(saved.get(k))} there, {show_value(v)} now"
             for k, v in self.settings.items()
-            if manifest["settings"].get(k) != v
+            if saved.get(k) != v
         ]
         if differ:
             raise BertrError(

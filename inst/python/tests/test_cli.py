@@ -170,6 +170,17 @@ def test_exit_statuses_and_messages_for_bad_input(trained, reviews, work):
 # in this process: cli.main ------------------------------------------------------------------------------------
 
 
+def test_a_threshold_needs_class_decisions(trained, reviews, capsys, tmp_path):
+    _, model = trained
+    pred = tmp_path / "p.csv"
+    assert (
+        cli.main(["predict", str(model), str(reviews), "--type", "prob", "--threshold", "0.3", "--output", str(pred)])
+        == 2
+    )
+    assert "--threshold decides classes: use it with --type class or --type both" in capsys.readouterr().err
+    assert not pred.exists()
+
+
 def test_multilabel_columns_train_predict_and_evaluate(tiny_hf, tmp_path, capsys):
     texts = POSITIVE + NEGATIVE
     rows = [[t, int(i < 10), int("coffee" in t or "tea" in t), ""] for i, t in enumerate(texts)]

@@ -135,7 +135,6 @@ def test_training_on_windows_counts_each_text_once(tiny_hf, tmp_path):
     begin = next(e for e in events if e["event"] == "train_begin")
     windows, owner = clf.tokenizer_.encode_windows(long_texts, 16)
     assert begin["rows"] + begin["validation_rows"] == len(windows) > len(texts)
-    assert clf.n_train_ == 64 and clf.n_validation_ == 16  # texts, not windows
     assert "val_auc" in clf.history_columns()
     proba = clf.predict_proba([FILLER + t for t in POSITIVE + NEGATIVE])  # the model's own setting: windows
     assert roc_auc([1] * 10 + [0] * 10, proba[:, 1]) > 0.9
@@ -163,3 +162,26 @@ def test_long_text_settings_are_checked(tiny_hf, fitted):
         fitted.predict_proba(["great coffee"], long_text="all")
     with pytest.raises(BertrError, match=r"stride \(tokens between window starts"):
         fitted.predict_proba(["great coffee"], long_text="window", stride=99)
+
+
+def test_windows_of_a_text_are_all_training_or_all_validation_and_weigh_as_one_text(tiny_hf):
+    from bertr.estimator import _TrainingData
+    from bertr.tasks import make_task
+
+    texts, labels = toy_data()
+    texts = [FILLER * (i % 3) + t for i, t in enumerate(texts)]  # 1, 3 or 5 windows per text
+    task = make_task(labels, None, ["no", "yes"])
+    data = _TrainingData(texts, None, task, task.encode(labels), None)
+    tokenizer = WordPieceTokenizer(tiny_hf / "vocab.txt")
+    train_idx, val_idx = np.arange(0, 60), np.arange(60, 80)
+    clf = BertClassifier(pretrained=str(tiny_hf), seq_len=16, long_text="window")
+    rows = clf._initialize_rows(tokenizer, data, train_idx, val_idx, None)
+    _, owner = tokenizer.encode_windows(texts, 16)
+    assert len(set(np.bincount(owner))) >= 3  # texts of several window counts
+    assert set(owner[rows.train]) == set(train_idx) and set(owner[rows.val]) == set(val_idx)
+    per_text = np.bincount(owner, weights=rows.weight)
+    assert np.allclose(per_text, per_text[0]) and np.isclose(rows.weight.mean(), 1)
+    # the validation score judges texts: windows that all say p_i for text i score as the texts' p_i
+    p = np.random.default_rng(0).random(len(texts))
+    scored = rows.score(rows.target[rows.val], p[owner[rows.val]][:, None])
+    assert scored == pytest.approx(task.metrics(data.target[val_idx], p[val_idx][:, None]))
