@@ -14,8 +14,8 @@
 #' @param batch_size Rows per prediction batch (`NULL`: twice the training batch size).
 #' @param verbose Show a progress bar when tokenizing or predicting takes more than a few seconds.
 #' @param threshold With `type = "class"`: the probability at or above which a binary, soft or multi-label
-#'   prediction is positive (one, or one per label in the order of `object$levels`). `NULL`: the model's own,
-#'   set by [bert_threshold()], else 0.5.
+#'   prediction is positive (one, or one per label in the order of `object$levels` or named by label). `NULL`:
+#'   the model's own, set by [bert_threshold()], else 0.5.
 #' @param long_text,stride,window_pooling How texts longer than the model's `seq_len` are read (see
 #'   [bert_train()]): `"truncate"` (one window, cut by the model's `truncation`) or `"window"` (overlapping
 #'   windows `stride` tokens apart, their outputs pooled per text by `window_pooling`, `"mean"` or `"max"`).

@@ -14,10 +14,10 @@
 #'   `NULL` with `threshold`.
 #' @param metric What the threshold should achieve on `data`: `"f1"` (the F1 score of the positive class, the
 #'   default), `"youden"` (sensitivity + specificity - 1), `"accuracy"`, or a target: `c(precision = 0.9)` (the
-#'   lowest threshold with at least that precision, i.e. the most recall at it) or `c(recall = 0.8)` (the highest
-#'   threshold with at least that recall).
+#'   lowest threshold with at least that precision, i.e. the most recall at it) or `c(recall = 0.8)` (of the
+#'   thresholds with at least that recall, the one with the most precision).
 #' @param threshold Instead of `data`: the threshold to set (one, or one per label in the order of
-#'   `object$levels`); `NULL` with no `data` goes back to 0.5.
+#'   `object$levels` or named by label); `NULL` with no `data` goes back to 0.5.
 #' @param verbose Show a progress bar when predicting takes more than a few seconds.
 #' @inheritParams predict.bert_classifier
 #' @return The model, with `$threshold` (the threshold(s) in force) and `$threshold_choice` (a data.frame, one row
