@@ -96,7 +96,9 @@ converters <- list(
   stride = as_whole_number, window_pooling = as_string,
   # fit(), predict(), embed(), save(), choose_threshold()
   class_weight = as_class_weight, checkpoint_dir = as_path, checkpoint_every = as_whole_number, resume = as_flag,
-  normalize = as_flag, overwrite = as_flag, path = as_path, threshold = as_threshold, metric = as_metric
+  normalize = as_flag, overwrite = as_flag, path = as_path, threshold = as_threshold, metric = as_metric,
+  # the explanations (integrated gradients)
+  steps = as_whole_number, baseline = as_string
 )
 
 # The arguments whose NULL is documented to mean the core's default (the pretrained model's own, none, ...).

@@ -36,10 +36,11 @@ progress_reporter <- function(dynamic = NULL, quiet_seconds = 3) {
                         event$epochs_run, event$best_epoch))
       },
       tokenize = ,
-      predict = {
-        what <- if (event$event == "tokenize") "Tokenizing" else "Predicting"
+      predict = ,
+      explain = {
+        what <- switch(event$event, tokenize = "Tokenizing", predict = "Predicting", explain = "Explaining")
         if (event$elapsed < quiet_seconds && !identical(state$task, what)) return(invisible(NULL))
-        unit <- if (event$event == "tokenize") "rows" else "batches"
+        unit <- switch(event$event, tokenize = "rows", predict = "batches", explain = "groups of texts")
         eta <- event$elapsed / event$step * (event$steps - event$step)
         progress_step(state, what, event$step, event$steps, unit, eta, key = what)
         if (event$step >= event$steps) progress_done(state)

@@ -696,6 +696,39 @@ class BertClassifier:
         output = self._output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
         return self.task_.metrics(target, output)
 
+    def explain(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[str] | None = None,
+        target: Any = None,
+        steps: int = 50,
+        baseline: str = "pad",
+        batch_size: int | None = None,
+        report: ProgressFn = None,
+    ) -> dict[str, dict[str, list]]:
+        """Token attributions by integrated gradients on the token embeddings (see :mod:`bertr.explain`): for each
+        text, how much each token moved the explained output (the probability of ``target``, by default the
+        predicted class; the fraction or value for soft and regression models) from the baseline's (``"pad"``:
+        every word token's embedding replaced by [PAD]'s, [CLS] and [SEP] kept; or ``"zero"``). ``steps`` intervals
+        of the trapezoidal rule. Texts are cut as the model cuts them. Returns the tables of
+        :func:`bertr.explain.explanation_columns`: ``tokens``, ``words`` (sums per word) and ``texts`` (per text the
+        output at the text and at the baseline, and the completeness error of the attributions' sum)."""
+        self._check_fitted()
+        from . import explain  # TensorFlow: the model exists, so it has started
+        from .inference import predict_batches  # TensorFlow, as above
+
+        steps, baseline = explain.check_steps(steps), explain.check_baseline(baseline)
+        texts, pairs = self._inputs(texts, pairs)
+        batch_size = self._batch_size(batch_size)
+        pieces = self.tokenizer_.encode_pieces(texts, self.seq_len, pairs, self.truncation, self.head_tokens)
+        encoded, kept = explain.pieces_matrix(pieces, self.seq_len)
+        output = predict_batches(self.model_, encoded, batch_size)
+        column, scale, shift, explained = self.task_.explained(output, target)
+        attributions, at_text, at_baseline = explain.integrated_gradients(
+            self.model_, encoded, kept, column, scale, shift, steps, baseline, batch_size, report
+        )
+        return explain.explanation_columns(pieces, texts, pairs, attributions, at_text, at_baseline, explained)
+
     def choose_threshold(
         self,
         texts: Sequence[str],

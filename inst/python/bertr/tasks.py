@@ -137,6 +137,45 @@ class Task:
             return decided[:, 0] if self.name == "soft" else decided
         return self.probabilities(output)
 
+    def explained(self, output: np.ndarray, target: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+        """What an explanation explains for each row, as ``f = output[:, column] * scale + shift``: the probability
+        of ``target`` (a class, or a label of a multi-label task; one, or one per row), by default of the predicted
+        class (binary: at the model's threshold) or the most probable label; the fraction (soft) or the value
+        (regression), which take no target. Returns (column, scale, shift, the explained class / label per row)."""
+        output = np.asarray(output, dtype=np.float64)
+        n = len(output)
+        column, scale, shift = np.zeros(n, dtype=np.int64), np.ones(n), np.zeros(n)
+        if self.name in ("soft", "regression"):
+            if target is not None:
+                what = "fraction" if self.name == "soft" else "value"
+                raise BertrError(f"a {self.name} model explains its predicted {what}; it takes no target")
+            if self.name == "regression":
+                scale[:], shift[:] = self.scale, self.center
+            return column, scale, shift, [None] * n
+        names = [str(c) for c in self.classes]
+        if target is None:
+            if self.name == "binary":
+                chosen = [names.index(str(c)) for c in self.predict(output)]
+            else:
+                chosen = output.argmax(axis=1).tolist()
+        else:
+            values = [target] * n if np.ndim(target) == 0 else list(target)
+            if len(values) not in (1, n):
+                raise BertrError(f"target must be one class or one per text ({n}), not {len(values)} values")
+            values = values * n if len(values) == 1 else values
+            unknown = sorted({str(v) for v in values} - set(names))
+            if unknown:
+                kind = "label" if self.name == "multilabel" else "class"
+                raise BertrError(f"target {unknown[0]!r} is not a {kind} of this model ({', '.join(names)})")
+            chosen = [names.index(str(v)) for v in values]
+        chosen = np.asarray(chosen, dtype=np.int64)
+        if self.name == "binary":  # one sigmoid output: the first class's probability is 1 - output
+            scale = np.where(chosen == 1, 1.0, -1.0)
+            shift = np.where(chosen == 1, 0.0, 1.0)
+        else:
+            column = chosen
+        return column, scale, shift, [self.classes[i] for i in chosen]
+
     def metrics(self, target: np.ndarray, output: np.ndarray) -> dict[str, float]:
         """Held-out metrics from encoded targets and raw model outputs; all NaN for no rows."""
         output = np.asarray(output, dtype=np.float64)

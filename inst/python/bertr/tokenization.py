@@ -42,6 +42,17 @@ class Encoded:
         return self.token, self.segment
 
 
+@dataclass
+class Pieces:
+    """One text's model input token by token (see :meth:`WordPieceTokenizer.encode_pieces`)."""
+
+    ids: list[int]
+    tokens: list[str]
+    spans: list[tuple[int, int]]  # [start, end) in characters of the token's own text; (0, 0) for special tokens
+    words: list[int | None]  # the word's index within its own text; None for special tokens
+    segments: list[int]  # 0: the text, 1: the paired text
+
+
 class WordPieceTokenizer:
     """Batch WordPiece encoder for one BERT vocabulary."""
 
@@ -128,6 +139,54 @@ class WordPieceTokenizer:
                 token[row, : len(ids)] = ids
                 segment[row, : len(ids)] = encoding.type_ids
         return Encoded(token, segment)
+
+    def encode_pieces(
+        self,
+        texts: Sequence[str],
+        seq_len: int,
+        pairs: Sequence[str] | None = None,
+        truncation: str = "head",
+        head_tokens: int | None = None,
+    ) -> list[Pieces]:
+        """Each text's model input as :meth:`encode` cuts it (the same ids), with every token's string, character
+        span in its own text, word (the pre-tokeniser's: punctuation is a word of its own) and segment (0: the text,
+        1: the paired text; special tokens have no word and an empty span)."""
+        texts, pairs, seq_len = self._check(texts, pairs, seq_len)
+        truncation = check_truncation(truncation, paired=pairs is not None)
+        if truncation == "head_tail":
+            head = head_tail(seq_len, head_tokens)
+            self._tokenizer.no_truncation()
+            self._tokenizer.no_padding()
+            rows = []
+            for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False):
+                keep = list(range(len(encoding.ids)))
+                if len(keep) > seq_len - 2:
+                    keep = keep[:head] + keep[len(keep) - (seq_len - 2 - head) :]
+                special = [(self.vocab["[CLS]"], "[CLS]"), (self.vocab["[SEP]"], "[SEP]")]
+                rows.append(
+                    Pieces(
+                        ids=[special[0][0], *(encoding.ids[i] for i in keep), special[1][0]],
+                        tokens=[special[0][1], *(encoding.tokens[i] for i in keep), special[1][1]],
+                        spans=[(0, 0), *(encoding.offsets[i] for i in keep), (0, 0)],
+                        words=[None, *(encoding.word_ids[i] for i in keep), None],
+                        segments=[0] * (len(keep) + 2),
+                    )
+                )
+            return rows
+        direction = "left" if truncation == "tail" else "right"
+        self._tokenizer._tokenizer.enable_truncation(seq_len, strategy="longest_first", direction=direction)
+        self._tokenizer.no_padding()
+        batch = texts if pairs is None else list(zip(texts, pairs, strict=True))
+        return [
+            Pieces(
+                ids=list(encoding.ids),
+                tokens=list(encoding.tokens),
+                spans=[tuple(span) for span in encoding.offsets],
+                words=list(encoding.word_ids),
+                segments=list(encoding.type_ids),
+            )
+            for encoding in self._tokenizer.encode_batch(batch, add_special_tokens=True)
+        ]
 
     def encode_windows(
         self, texts: Sequence[str], seq_len: int, stride: int | None = None, report: ProgressFn = None, chunk=20000
