@@ -128,7 +128,7 @@ def _functions(model):
         points = tf.reshape(points, tf.concat([[steps * groups], tf.shape(real)[1:]], axis=0))
         tiled = [tf.tile(value, [steps] + [1] * (len(value.shape) - 1)) for value in (token, segment)]
         repeated = [tf.tile(value, [steps]) for value in (column, scale, shift)]
-        with tf.GradientTape() as tape:
+        with tf.GradientTape(watch_accessed_variables=False) as tape:  # the inputs' gradient only
             tape.watch(points)
             total = tf.reduce_sum(explained(*tiled, points, *repeated))
         gradient = tf.reshape(tape.gradient(total, points), tf.concat([[steps], tf.shape(real)], axis=0))
