@@ -84,9 +84,10 @@ def fit_temperature(output: np.ndarray, target: np.ndarray, activation: str) -> 
 
     The NLL is convex in ``1 / T`` (a log-sum-exp or softplus of a linear function of it, minus a linear term), so
     it has one minimum along ``log(T)``: a golden-section search over ``log(T)`` in [log 0.01, log 100] narrows the
-    bracket to :data:`TOLERANCE`. When the best ``T`` is at the bracket's low end the held-out rows are (almost)
-    perfectly separated by the scores, the NLL falls towards 0 as ``T`` does and no temperature minimises it: an
-    error. At the high end (scores that say nearly nothing about the labels) ``T`` is 100, with a warning.
+    bracket to :data:`TOLERANCE`. When the best ``T`` is at the bracket's low end, the model decides (nearly)
+    every held-out row right (at 0.5, or by its most probable class) with 0/1 targets, the NLL falls towards 0
+    as ``T`` does and no temperature minimises it: an error. At the high end (scores that say nearly nothing
+    about the labels) ``T`` is 100, with a warning.
 
     Returns ``temperature``, ``iterations``, and ``warnings`` (a list of strings)."""
     z = logits(output, activation)
@@ -118,8 +119,9 @@ def fit_temperature(output: np.ndarray, target: np.ndarray, activation: str) -> 
     warnings = []
     if hi - best <= 2 * TOLERANCE:
         raise BertrError(
-            f"the model's scores separate the {len(z)} held-out rows (almost) perfectly, so the log loss keeps falling "
-            "as the temperature goes to 0 and no temperature minimises it; calibrate on more (or other) held-out rows"
+            f"the model decides all {len(z)} held-out rows right, so their log loss keeps falling as the temperature "
+            "goes to 0 (the probabilities to 0 and 1) and no temperature minimises it; calibrate on more (or other) "
+            "held-out rows"
         )
     if best - lo <= 2 * TOLERANCE:
         warnings.append(
