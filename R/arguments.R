@@ -94,9 +94,10 @@ converters <- list(
   threads = as_whole_number, early_stopping = as_early_stopping, strategy = as_strategy, devices = as_devices,
   precision = as_string, truncation = as_string, head_tokens = as_whole_number, long_text = as_string,
   stride = as_whole_number, window_pooling = as_string,
-  # fit(), predict(), embed(), save(), choose_threshold()
+  # fit(), predict(), embed(), save(), choose_threshold(), with_temperature()
   class_weight = as_class_weight, checkpoint_dir = as_path, checkpoint_every = as_whole_number, resume = as_flag,
   normalize = as_flag, overwrite = as_flag, path = as_path, threshold = as_threshold, metric = as_metric,
+  temperature = as_number,
   # the explanations (integrated gradients)
   steps = as_whole_number, baseline = as_string
 )
@@ -104,7 +105,7 @@ converters <- list(
 # The arguments whose NULL is documented to mean the core's default (the pretrained model's own, none, ...).
 nullable <- c("pretrained", "task", "dropout", "pooling", "threads", "early_stopping", "class_weight",
               "checkpoint_dir", "checkpoint_every", "batch_size", "strategy", "devices", "head_tokens", "stride",
-              "threshold", "long_text", "window_pooling")
+              "threshold", "long_text", "window_pooling", "temperature")
 
 # The named arguments, each converted by its converter, NULLs of `nullable` ones left out, as a list for do.call().
 core_args <- function(...) {

@@ -21,6 +21,7 @@ new_bert_classifier <- function(py, columns, call) {
   if (!is.null(facts$threshold_choice)) {
     facts$threshold_choice <- as.data.frame(lapply(facts$threshold_choice, unlist), stringsAsFactors = FALSE)
   }
+  facts$calibration <- as_calibration(facts$calibration, facts$task, facts$levels)
   structure(
     c(list(model = py$model_, py = py), facts,
       list(text = columns$text, text_pair = columns$text_pair, label = columns$label,

@@ -27,6 +27,7 @@ print.bert_classifier <- function(x, ...) {
     if (isTRUE(x$stopped_early)) cat(sprintf("  stopped early after epoch %d\n", nrow(x$history)))
   }
   if (!is.null(x$threshold)) cat(sprintf("  threshold:   %s\n", describe_threshold(x)))
+  if (!is.null(x$temperature)) cat(sprintf("  temperature: %s\n", describe_calibration(x)))
   cat(sprintf("  devices:     %s\n", x$distribution_text))
   cat(sprintf("  time:        %s\n", format_seconds(x$fit_seconds)))
   invisible(x)
@@ -38,7 +39,8 @@ print.bert_classifier <- function(x, ...) {
 #' @param ... Unused.
 #' @return An object of class `summary.bert_classifier` (printed): the task and labels, the pretrained
 #'   model, all training settings, the data sizes, the per-epoch `history` (with seconds per epoch), the
-#'   final (or, with early stopping, the kept best epoch's) metrics, and how training ended.
+#'   final (or, with early stopping, the kept best epoch's) metrics, how training ended, and the decision
+#'   threshold and temperature (see [bert_threshold()], [bert_calibrate()]) when the model has them.
 #' @export
 summary.bert_classifier <- function(object, ...) {
   history <- object$history
@@ -51,7 +53,8 @@ summary.bert_classifier <- function(object, ...) {
     history = history, kept_epoch = kept, metrics = metrics, stopped_early = object$stopped_early,
     resumed_at = object$resumed_at, fit_seconds = object$fit_seconds, steps = nrow(object$steps),
     distribution_text = object$distribution_text,
-    threshold = if (!is.null(object$threshold)) describe_threshold(object)
+    threshold = if (!is.null(object$threshold)) describe_threshold(object),
+    temperature = if (!is.null(object$temperature)) describe_calibration(object)
   ), class = "summary.bert_classifier")
 }
 
@@ -82,6 +85,7 @@ print.summary.bert_classifier <- function(x, ...) {
     cat(sprintf("Metrics (epoch %d): %s\n", x$kept_epoch, format_metrics(as.list(x$metrics))))
   }
   if (!is.null(x$threshold)) cat("Threshold:  ", x$threshold, "\n")
+  if (!is.null(x$temperature)) cat("Temperature:", x$temperature, "\n")
   invisible(x)
 }
 
@@ -138,6 +142,7 @@ plot.bert_classifier <- function(x, ...) {
 
 metric_label <- function(name) {
   name <- sub("^val_", "", name)
-  labels <- c(auc = "AUC", rmse = "RMSE", mae = "MAE", mse = "MSE", r2 = "R\u00b2", macro_f1 = "macro F1")
+  labels <- c(auc = "AUC", rmse = "RMSE", mae = "MAE", mse = "MSE", r2 = "R\u00b2", macro_f1 = "macro F1",
+              ece = "ECE")
   if (name %in% names(labels)) labels[[name]] else name
 }

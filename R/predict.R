@@ -3,7 +3,8 @@
 #' @param object A `bert_classifier` from [bert_train()].
 #' @param newdata A data.frame (tibble, data.table) with the text column(s) used in training, or a
 #'   character vector of texts (for a model trained on single texts).
-#' @param type `"prob"` or `"class"`:
+#' @param type `"prob"` or `"class"` (probabilities are calibrated when the model has a temperature, see
+#'   [bert_calibrate()]):
 #'   * binary: the probability of the second level (see `object$levels`), or a factor with the training
 #'     levels (logical for a logical label): the second level where its probability is `>= threshold`;
 #'   * soft: the predicted fraction, or `TRUE`/`FALSE` (fraction `>= threshold`);
@@ -68,10 +69,11 @@ predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), 
 #' @param newdata A data.frame with the text and label columns used in training.
 #' @param verbose Show a progress bar when tokenizing or predicting takes more than a few seconds.
 #' @inheritParams predict.bert_classifier
-#' @return A one-row data.frame: `n` and the task's metrics: `loss`, `accuracy` (decided at the model's threshold,
-#'   see [bert_threshold()]) and `auc` (ROC AUC; for multiclass the macro one-vs-rest mean, with `macro_f1`; for
-#'   multilabel the mean over labels) for classification; `loss` (MSE), `rmse`, `mae` and `r2` for regression. For
-#'   no rows: `n = 0` and `NaN` metrics.
+#' @return A one-row data.frame: `n` and the task's metrics: `loss` (the log loss), `accuracy` (decided at the
+#'   model's threshold, see [bert_threshold()]), `auc` (ROC AUC; for multiclass the macro one-vs-rest mean, with
+#'   `macro_f1`; for multilabel the mean over labels) and `ece` (the expected calibration error in 15 bins, see
+#'   [bert_calibrate()]) for classification, of the model's probabilities (calibrated when it has a temperature);
+#'   `loss` (MSE), `rmse`, `mae` and `r2` for regression. For no rows: `n = 0` and `NaN` metrics.
 #' @export
 bert_evaluate <- function(object, newdata, verbose = interactive(), long_text = NULL, stride = NULL,
                           window_pooling = NULL) {

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import persistence, runtime
+from . import calibration, persistence, runtime
 from .checks import (
     check_devices,
     check_fraction,
@@ -584,10 +584,18 @@ class BertClassifier:
         return self.batch_size * 2 if batch_size is None else check_positive_int(batch_size, "batch_size")
 
     def _output(
+        self, texts, pairs, batch_size, report=None, long_text=None, stride=None, window_pooling=None
+    ) -> np.ndarray:
+        """The classifier's outputs per text as every prediction, decision and metric reads them: the network's
+        (:meth:`_network_output`) with the model's temperature applied (:meth:`bertr.tasks.Task.calibrated`)."""
+        output = self._network_output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        return self.task_.calibrated(output)
+
+    def _network_output(
         self, texts, pairs, batch_size, report=None, network=None, long_text=None, stride=None, window_pooling=None
     ) -> np.ndarray:
-        """The network's outputs per text: one cut window each, or (``long_text = "window"``, the model's setting
-        unless given) the pooled outputs of its windows."""
+        """The outputs of ``network`` (default: the classifier's) per text: one cut window each, or (``long_text =
+        "window"``, the model's setting unless given) the pooled outputs of its windows. No temperature."""
         from .inference import predict_batches  # TensorFlow: the model exists, so it has started
 
         texts, pairs = self._inputs(texts, pairs)  # checks first that the model is fitted
@@ -617,7 +625,7 @@ class BertClassifier:
         """Probabilities: binary (n, 2) in ``classes_`` order; multiclass / multilabel (n, K); soft (n,).
         For regression, the predicted values (n,). ``report`` receives tokenize / predict progress events.
         ``long_text``, ``stride`` and ``window_pooling`` override the model's (see the class)."""
-        output = self._output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
         return self.task_.probabilities(output)
 
     def predict(
@@ -637,7 +645,7 @@ class BertClassifier:
         the model's own (:meth:`with_threshold`), else 0.5."""
         self._check_fitted()
         cut = self.task_.check_threshold(threshold)  # before the work
-        output = self._output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
         return self.task_.predict(output, cut)
 
     def embed(
@@ -659,7 +667,8 @@ class BertClassifier:
 
         network = summary_network(self.model_)
         return finish_vectors(
-            self._output(texts, pairs, batch_size, report, network, long_text, stride, window_pooling), normalize
+            self._network_output(texts, pairs, batch_size, report, network, long_text, stride, window_pooling),
+            normalize,
         )
 
     def _targets(self, texts: list[str], y: Sequence[Any]) -> np.ndarray:
@@ -693,7 +702,7 @@ class BertClassifier:
         self._check_fitted()
         texts = check_texts(texts, allow_empty=True)
         target = self._targets(texts, y)
-        output = self._output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
         return self.task_.metrics(target, output)
 
     def explain(
@@ -750,7 +759,7 @@ class BertClassifier:
         self.task_.check_threshold(0.5)  # the task has thresholds at all
         texts = check_texts(texts, allow_empty=True)
         target = self._targets(texts, y)
-        output = self._output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
         if self.task_.name == "multilabel":
             labels = [str(c) for c in self.classes_]
             rows = [choose_threshold(target[:, j] >= 0.5, output[:, j], metric, labels[j]) for j in range(len(labels))]
@@ -768,6 +777,80 @@ class BertClassifier:
         model = copy.copy(self)
         choice = None if cut is None else copy.deepcopy(choice)
         model.task_ = dataclasses.replace(self.task_, threshold=cut, threshold_choice=choice)
+        return model
+
+    def calibrate(
+        self,
+        texts: Sequence[str],
+        y: Sequence[Any],
+        pairs: Sequence[str] | None = None,
+        batch_size: int | None = None,
+        report: ProgressFn = None,
+        long_text: str | None = None,
+        stride: int | None = None,
+        window_pooling: str | None = None,
+    ) -> dict[str, Any]:
+        """Temperature scaling fitted on labelled held-out texts (never the training rows; see
+        :mod:`bertr.calibration`): the temperature that minimises their log loss, from the network's own outputs
+        (a temperature the model has is ignored and replaced). Returns the facts: ``temperature``, ``n``,
+        ``metrics`` (columns: ``when`` ``"before"`` / ``"after"`` and the task's metrics on these rows, see
+        :meth:`bertr.tasks.Task.metrics`: ``loss`` is the log loss, ``ece`` the expected calibration error),
+        ``reliability`` (columns: ``when``, then per bin ``lower``, ``upper``, ``n``, ``predicted``, ``observed``),
+        ``bins``, ``long_text`` (how texts were read), ``iterations`` and ``warnings``. Set it with
+        :meth:`with_temperature`."""
+        self._check_fitted()
+        self.task_.check_temperature(None)  # a classifier: before the work
+        texts = check_texts(texts, allow_empty=True)
+        target = self._targets(texts, y)
+        if not len(texts):
+            raise BertrError("calibration needs labelled held-out rows, but there are none")
+        raw = self._network_output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        fitted = calibration.fit_temperature(raw, target, self.task_.activation)
+        temperature = fitted["temperature"]
+        kind = {"multiclass": "multiclass", "multilabel": "multilabel"}.get(self.task_.name, "binary")
+        metrics: dict[str, list] = {"when": []}
+        reliability: dict[str, list] = {"when": []}
+        for when, scale in (("before", None), ("after", temperature)):
+            task = dataclasses.replace(self.task_, temperature=scale, threshold=self.task_.moved_threshold(scale))
+            output = task.calibrated(raw)
+            metrics["when"].append(when)
+            for name, value in task.metrics(target, output).items():
+                metrics.setdefault(name, []).append(value)
+            bins = calibration.reliability(kind, target, output)
+            reliability["when"] += [when] * len(bins["n"])
+            for name, values in bins.items():
+                reliability.setdefault(name, []).extend(values)
+        return {
+            "temperature": temperature,
+            "n": len(texts),
+            "metrics": metrics,
+            "reliability": reliability,
+            "bins": calibration.BINS,
+            "long_text": check_long_text(self.long_text if long_text is None else long_text, paired=self.paired_),
+            "iterations": fitted["iterations"],
+            "warnings": fitted["warnings"],
+        }
+
+    def with_temperature(self, temperature: float | None, facts: dict | None = None) -> BertClassifier:
+        """A copy of this fitted model (sharing its network) whose probabilities, decisions and metrics use
+        ``temperature`` (the network's logits divided by it; ``None``: not calibrated), kept by :meth:`save`;
+        ``facts`` records how it was fitted (:meth:`calibrate`'s). A threshold the model has is carried to the new
+        scale (:meth:`bertr.tasks.Task.moved_threshold`): it decides for the same texts as before, and so does
+        0.5 and the most probable class (calibration changes probabilities, not decisions)."""
+        self._check_fitted()
+        scale = self.task_.check_temperature(temperature)
+        model = copy.copy(self)
+        choice = copy.deepcopy(self.task_.threshold_choice)
+        moved = self.task_.moved_threshold(scale)
+        if choice is not None and moved is not None:
+            choice["threshold"] = [float(v) for v in np.atleast_1d(moved)]
+        model.task_ = dataclasses.replace(
+            self.task_,
+            temperature=scale,
+            calibration=None if scale is None else copy.deepcopy(facts),
+            threshold=moved,
+            threshold_choice=choice,
+        )
         return model
 
     # saving and loading -----------------------------------------------------------------------
@@ -922,6 +1005,8 @@ class BertClassifier:
             "distribution_text": self.distribution_text(),
             "threshold": self.task_.threshold,
             "threshold_choice": self.task_.threshold_choice,
+            "temperature": self.task_.temperature,
+            "calibration": self.task_.calibration,
             "early_stopping": self.early_stopping,
             **record,
             "steps": self.trace_columns(),

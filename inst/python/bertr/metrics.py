@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .calibration import expected_calibration_error
 from .checks import _rows, is_missing
 from .errors import BertrError
 
@@ -44,17 +45,20 @@ def binary_log_loss(y_true: np.ndarray, prob: np.ndarray, eps: float = 1e-7) -> 
 
 def binary_metrics(y_true: np.ndarray, prob: np.ndarray, threshold: float = THRESHOLD) -> dict[str, float]:
     """loss, accuracy (deciding for the class at probability >= ``threshold``) and AUC of probabilities for the
-    positive class (a label, or soft fraction, >= THRESHOLD)."""
+    positive class (a label, or soft fraction, >= THRESHOLD), and the expected calibration error of the
+    probabilities against the labels (0/1 or soft; see :mod:`bertr.calibration`)."""
     y_true = np.asarray(y_true).ravel()
     return {
         "loss": binary_log_loss(y_true, prob),
         "accuracy": accuracy(y_true >= THRESHOLD, np.asarray(prob).ravel() >= threshold),
         "auc": roc_auc(y_true >= THRESHOLD, prob),
+        "ece": expected_calibration_error(y_true, prob, "binary"),
     }
 
 
 def multiclass_metrics(y_true: np.ndarray, prob: np.ndarray, eps: float = 1e-7) -> dict[str, float]:
-    """loss (cross-entropy), accuracy, macro F1 and macro one-vs-rest AUC for class indices ``y_true``."""
+    """loss (cross-entropy), accuracy, macro F1, macro one-vs-rest AUC and the expected calibration error (top-label
+    confidence against accuracy) for class indices ``y_true``."""
     y_true = np.asarray(y_true, dtype=int).ravel()
     prob = np.asarray(prob, dtype=np.float64)
     pred = prob.argmax(axis=1)
@@ -73,12 +77,13 @@ def multiclass_metrics(y_true: np.ndarray, prob: np.ndarray, eps: float = 1e-7) 
         "accuracy": accuracy(y_true, pred),
         "macro_f1": float(np.mean(f1s)) if f1s else float("nan"),
         "auc": float(np.mean(aucs)) if aucs else float("nan"),
+        "ece": expected_calibration_error(y_true, prob, "multiclass"),
     }
 
 
 def multilabel_metrics(y_true: np.ndarray, prob: np.ndarray, threshold=THRESHOLD) -> dict[str, float]:
     """loss (mean binary cross-entropy), accuracy per label decision (probability >= ``threshold``, one number or
-    one per label), and AUC averaged over labels."""
+    one per label), and AUC and expected calibration error averaged over labels."""
     y_true = np.asarray(y_true, dtype=np.float64)
     prob = np.asarray(prob, dtype=np.float64)
     aucs = [roc_auc(y_true[:, j] >= THRESHOLD, prob[:, j]) for j in range(y_true.shape[1])]
@@ -87,6 +92,7 @@ def multilabel_metrics(y_true: np.ndarray, prob: np.ndarray, threshold=THRESHOLD
         "loss": binary_log_loss(y_true, prob),
         "accuracy": accuracy(y_true >= THRESHOLD, prob >= np.asarray(threshold)),
         "auc": float(np.mean(aucs)) if aucs else float("nan"),
+        "ece": expected_calibration_error(y_true, prob, "multilabel"),
     }
 
 

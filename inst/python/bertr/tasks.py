@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import metrics
+from . import calibration, metrics
 from .checks import _rows, format_number, is_missing, non_float32_rows
 from .errors import BertrError
 
@@ -32,6 +32,8 @@ class Task:
     scale: float = 1.0
     threshold: Any = None  # the decision threshold set for this model (one, or one per label); None: THRESHOLD
     threshold_choice: dict | None = None  # how it was chosen (bertr.thresholds.choose_thresholds' columns), if so
+    temperature: float | None = None  # the logits are divided by it (bertr.calibration); None: not calibrated
+    calibration: dict | None = None  # how it was fitted (BertClassifier.calibrate's facts), if so
 
     # -- the head ------------------------------------------------------------------------------
     @property
@@ -78,6 +80,42 @@ class Task:
     def _values(self, output: np.ndarray) -> np.ndarray:
         """Regression outputs back on the label's own scale."""
         return output[:, 0] * self.scale + self.center
+
+    # -- calibration ---------------------------------------------------------------------------
+    def check_temperature(self, temperature: Any) -> float | None:
+        """A temperature for this task: a finite number > 0, or ``None`` (not calibrated). Regression has none."""
+        if self.name == "regression":
+            raise BertrError(
+                "calibration applies to classifiers (binary, soft, multi-class, multi-label), not to a regression "
+                "model: its predictions are values, not probabilities"
+            )
+        if temperature is None:
+            return None
+        ok = isinstance(temperature, (int, float, np.integer, np.floating)) and not isinstance(temperature, bool)
+        if not ok or not (np.isfinite(temperature) and temperature > 0):
+            raise BertrError(f"temperature must be a finite number > 0, not {temperature!r}")
+        return float(temperature)
+
+    def calibrated(self, output: np.ndarray) -> np.ndarray:
+        """The network's outputs with the model's temperature applied (its logits divided by it); unchanged without
+        one. Every prediction, decision and metric of a fitted model reads outputs through this (training's
+        validation does not: the temperature is fitted afterwards)."""
+        if self.temperature is None or self.name == "regression":
+            return output
+        return calibration.scale(output, self.activation, self.temperature)
+
+    def moved_threshold(self, temperature: float | None) -> float | list[float] | None:
+        """The model's threshold carried to the scale of ``temperature`` (from its own): the threshold whose
+        decisions on the new calibrated probabilities are those it made before (a temperature keeps the order of
+        the scores). None when the model has no threshold."""
+        if self.threshold is None:
+            return None
+        old = 1.0 if self.temperature is None else self.temperature
+        new = 1.0 if temperature is None else temperature
+        cut = np.atleast_1d(np.asarray(self.threshold, dtype=np.float64))[None, :]
+        moved = calibration.scale(cut, "sigmoid", new / old)[0]  # the logit back to the network's, then divided anew
+        moved = np.clip(moved, np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))  # a threshold stays in (0, 1)
+        return moved.tolist() if isinstance(self.threshold, (list, tuple)) else float(moved[0])
 
     # -- predictions ---------------------------------------------------------------------------
     def probabilities(self, output: np.ndarray) -> np.ndarray:
@@ -203,6 +241,8 @@ class Task:
         described = {"name": self.name, "classes": list(self.classes), "center": self.center, "scale": self.scale}
         if self.threshold is not None:  # only then: models without one stay readable by bertr before thresholds
             described.update(threshold=self.threshold, threshold_choice=self.threshold_choice)
+        if self.temperature is not None:  # likewise: uncalibrated models stay readable by bertr before calibration
+            described.update(temperature=self.temperature, calibration=self.calibration)
         return described
 
 

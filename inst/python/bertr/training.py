@@ -113,7 +113,7 @@ def _train_function(model, outputs: int, strategy):
 
 
 # -- early stopping ------------------------------------------------------------------------------------
-LOWER_IS_BETTER = ("loss", "mse", "rmse", "mae")
+LOWER_IS_BETTER = ("loss", "mse", "rmse", "mae", "ece")
 
 
 @dataclass

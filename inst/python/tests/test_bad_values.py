@@ -130,7 +130,7 @@ def test_no_rows_give_empty_results_of_the_right_shape(tiny_hf):
     hidden = clf.pretrained_["hidden_size"]
     assert clf.embed([]).shape == (0, hidden)
     metrics = clf.evaluate([], [])
-    assert set(metrics) == {"loss", "accuracy", "auc"} and all(math.isnan(v) for v in metrics.values())
+    assert set(metrics) == {"loss", "accuracy", "auc", "ece"} and all(math.isnan(v) for v in metrics.values())
     encoded = clf.encode([])
     assert encoded.token.shape == (0, 16) and encoded.token.dtype == np.int32
     assert bertr.embed([], pretrained=str(tiny_hf), seq_len=16).shape == (0, hidden)
@@ -142,7 +142,7 @@ def test_no_rows_give_empty_results_of_the_right_shape(tiny_hf):
 @pytest.mark.parametrize(
     "task,labels,names",
     [
-        ("multiclass", ["a", "b", "c", "a"], {"loss", "accuracy", "macro_f1", "auc"}),
+        ("multiclass", ["a", "b", "c", "a"], {"loss", "accuracy", "macro_f1", "auc", "ece"}),
         ("regression", [1.0, 2.0, 3.0, 5.0], {"loss", "rmse", "mae", "r2"}),
     ],
 )
