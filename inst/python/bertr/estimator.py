@@ -717,7 +717,8 @@ class BertClassifier:
     ) -> dict[str, dict[str, list]]:
         """Token attributions by integrated gradients on the token embeddings (see :mod:`bertr.explain`): for each
         text, how much each token moved the explained output (the probability of ``target``, by default the
-        predicted class; the fraction or value for soft and regression models) from the baseline's (``"pad"``:
+        predicted class, calibrated when the model has a temperature; the fraction or value for soft and regression
+        models) from the baseline's (``"pad"``:
         every word token's embedding replaced by [PAD]'s, [CLS] and [SEP] kept; or ``"zero"``). ``steps`` intervals
         of the trapezoidal rule. Texts are cut as the model cuts them. Returns the tables of
         :func:`bertr.explain.explanation_columns`: ``tokens``, ``words`` (sums per word) and ``texts`` (per text the
@@ -731,10 +732,22 @@ class BertClassifier:
         batch_size = self._batch_size(batch_size)
         pieces = self.tokenizer_.encode_pieces(texts, self.seq_len, pairs, self.truncation, self.head_tokens)
         encoded, kept = explain.pieces_matrix(pieces, self.seq_len)
-        output = predict_batches(self.model_, encoded, batch_size)
+        output = self.task_.calibrated(predict_batches(self.model_, encoded, batch_size))
         column, scale, shift, explained = self.task_.explained(output, target)
+        temperature = None if self.task_.name == "regression" else self.task_.temperature
         attributions, at_text, at_baseline = explain.integrated_gradients(
-            self.model_, encoded, kept, column, scale, shift, steps, baseline, batch_size, report
+            self.model_,
+            encoded,
+            kept,
+            column,
+            scale,
+            shift,
+            steps,
+            baseline,
+            batch_size,
+            report,
+            temperature=temperature,
+            activation=self.task_.activation,
         )
         return explain.explanation_columns(pieces, texts, pairs, attributions, at_text, at_baseline, explained)
 

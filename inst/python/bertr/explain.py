@@ -32,6 +32,7 @@ runtime.configure_threads()  # a no-op when bertr already set TensorFlow's threa
 import tensorflow as tf  # after the thread pools are set
 import tf_keras
 
+from .calibration import EPS_ONE, EPS_ZERO
 from .errors import BertrError
 from .inference import lengths_of, padded_batch, prediction_batches
 from .progress import ProgressFn, Throttle
@@ -102,22 +103,25 @@ def embedding_network(model):
     return tf_keras.Model([token, segment, given], tensors[id(output)], name="bert_classifier_on_embeddings")
 
 
-def _functions(model):
-    """The model's embedding network and its traced integrated-gradients function, made once per model."""
-    cached = _explanation_networks.get(model)
-    if cached is not None:
-        return cached
-    net = embedding_network(model)
+def _functions(model, calibrated: str | None = None):
+    """The model's embedding network and its traced integrated-gradients functions, made once per model (and per
+    ``calibrated``: None, or the output's activation when a temperature divides its logits first)."""
+    per_model = _explanation_networks.setdefault(model, {})
+    if calibrated in per_model:
+        return per_model[calibrated]
+    net = next(iter(per_model.values()))[3] if per_model else embedding_network(model)
     matrix = model.get_layer(TOKEN_EMBEDDING_LAYER).embeddings
     ids = tf.TensorSpec((None, None), tf.int32)
     vector = tf.TensorSpec((None,), tf.float32)
 
-    def explained(token, segment, embeddings, column, scale, shift):
-        output = net([token, segment, embeddings], training=False)
-        picked = tf.gather(tf.cast(output, tf.float32), column, axis=1, batch_dims=1)
+    def explained(token, segment, embeddings, column, scale, shift, temperature):
+        output = tf.cast(net([token, segment, embeddings], training=False), tf.float64)
+        if calibrated is not None:  # as bertr.calibration.scale, in float64
+            output = _temperature_scaled(output, calibrated, tf.cast(temperature, tf.float64))
+        picked = tf.cast(tf.gather(output, column, axis=1, batch_dims=1), tf.float32)
         return picked * scale + shift
 
-    def path_gradients(token, segment, kept, fill, column, scale, shift, alphas, weights):
+    def path_gradients(token, segment, kept, fill, column, scale, shift, temperature, alphas, weights):
         """Per text and token: (x - x') . sum_k weights_k * grad f(x' + alphas_k (x - x')), and f at both ends.
         ``kept`` is 1 where the baseline keeps the token ([CLS], [SEP], padding)."""
         real = tf.gather(matrix, token)
@@ -130,17 +134,17 @@ def _functions(model):
         repeated = [tf.tile(value, [steps]) for value in (column, scale, shift)]
         with tf.GradientTape(watch_accessed_variables=False) as tape:  # the inputs' gradient only
             tape.watch(points)
-            total = tf.reduce_sum(explained(*tiled, points, *repeated))
+            total = tf.reduce_sum(explained(*tiled, points, *repeated, temperature))
         gradient = tf.reshape(tape.gradient(total, points), tf.concat([[steps], tf.shape(real)], axis=0))
         averaged = tf.tensordot(weights, gradient, axes=1)
         return tf.reduce_sum(delta * averaged, axis=-1)
 
-    def ends(token, segment, kept, fill, column, scale, shift):
+    def ends(token, segment, kept, fill, column, scale, shift, temperature):
         """f at the texts and at their baselines."""
         real = tf.gather(matrix, token)
         both = tf.concat([real, _baseline(real, kept, fill)], axis=0)
         twice = [tf.concat([value, value], axis=0) for value in (token, segment, column, scale, shift)]
-        values = explained(twice[0], twice[1], both, *twice[2:])
+        values = explained(twice[0], twice[1], both, *twice[2:], temperature)
         half = tf.shape(token)[0]
         return values[:half], values[half:]
 
@@ -148,14 +152,25 @@ def _functions(model):
         keep = tf.cast(kept, real.dtype)[:, :, tf.newaxis]
         return keep * real + (1.0 - keep) * fill
 
-    columns = tf.TensorSpec((None,), tf.int32)
+    columns, scalar = tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.float32)
     cached = (
-        tf.function(path_gradients, input_signature=[ids, ids, ids, vector, columns] + [vector] * 4),
-        tf.function(ends, input_signature=[ids, ids, ids, vector, columns, vector, vector]),
+        tf.function(
+            path_gradients, input_signature=[ids, ids, ids, vector, columns, vector, vector, scalar] + [vector] * 2
+        ),
+        tf.function(ends, input_signature=[ids, ids, ids, vector, columns, vector, vector, scalar]),
         matrix,
+        net,
     )
-    _explanation_networks[model] = cached
+    per_model[calibrated] = cached
     return cached
+
+
+def _temperature_scaled(output, activation: str, temperature):
+    """``output`` with its logits divided by ``temperature``, as :func:`bertr.calibration.scale` computes it."""
+    if activation == "sigmoid":
+        p = tf.clip_by_value(output, EPS_ZERO, 1.0 - EPS_ONE)
+        return tf.sigmoid((tf.math.log(p) - tf.math.log1p(-p)) / temperature)
+    return tf.nn.softmax(tf.math.log(tf.maximum(output, EPS_ZERO)) / temperature, axis=-1)
 
 
 def integrated_gradients(
@@ -170,11 +185,14 @@ def integrated_gradients(
     batch_size: int = 64,
     report: ProgressFn = None,
     every_seconds: float = 1.0,
+    temperature: float | None = None,
+    activation: str = "sigmoid",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Attributions (n, seq_len) of ``f = output[:, column] * scale + shift`` per row, and ``f`` at the text and at
     the baseline (n,). ``kept`` (n, seq_len) is True where the baseline keeps the token. ``report`` receives
     ``{"event": "explain", "step", "steps", "elapsed"}`` about every ``every_seconds``."""
-    path_gradients, ends, matrix = _functions(model)
+    path_gradients, ends, matrix, _ = _functions(model, None if temperature is None else activation)
+    temperature = np.float32(1.0 if temperature is None else temperature)
     fill = matrix[0].numpy() if baseline == "pad" else np.zeros(matrix.shape[1], dtype=np.float32)  # [PAD] is id 0
     alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)
     weights = np.full(steps + 1, 1.0 / steps, dtype=np.float32)  # the trapezoidal rule
@@ -195,9 +213,9 @@ def integrated_gradients(
         total = np.zeros((len(rows), wide))
         for start in range(0, steps + 1, chunk):
             part = slice(start, start + chunk)
-            total += path_gradients(token, segment, keep, fill, *args, alphas[part], weights[part]).numpy()
+            total += path_gradients(token, segment, keep, fill, *args, temperature, alphas[part], weights[part]).numpy()
         attributions[rows, :wide] = total
-        high, low = ends(token, segment, keep, fill, *args)
+        high, low = ends(token, segment, keep, fill, *args, temperature)
         at_text[rows], at_baseline[rows] = high.numpy(), low.numpy()
         if report is not None and throttle.due(last=i + 1 == len(groups)):
             report({"event": "explain", "step": i + 1, "steps": len(groups), "elapsed": throttle.elapsed})

@@ -171,3 +171,13 @@ def test_embedded_model_completeness_and_the_words_that_matter():
         mine = {w: a for r, w, a in zip(words["row"], words["text"], words["attribution"], strict=True) if r == row}
         strongest = max(mine, key=lambda w: sign * mine[w])
         assert strongest == word, mine
+
+
+@pytest.mark.parametrize("temperature", [0.5, 2.5])
+def test_a_calibrated_model_explains_its_calibrated_probability(fitted, temperature):
+    calibrated = fitted.with_temperature(temperature)
+    summary = calibrated.explain(TEXTS[:2], target="yes")["texts"]
+    column = list(fitted.classes_).index("yes")
+    assert np.allclose(summary["f_text"], calibrated.predict_proba(TEXTS[:2])[:, column], atol=1e-5)
+    assert not np.allclose(summary["f_text"], fitted.predict_proba(TEXTS[:2])[:, column], atol=1e-3)
+    assert np.max(np.abs(summary["error"])) <= TOLERANCE
