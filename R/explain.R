@@ -166,11 +166,14 @@ plot.bert_explanation <- function(x, row = NULL, max_words = 30, ...) {
   old <- graphics::par(mar = c(4.5, max(4, 0.45 * max(nchar(names(values))) + 1), 3, 1))
   on.exit(graphics::par(old))
   limit <- max(abs(values), 1e-12)
-  graphics::barplot(values, horiz = TRUE, las = 1, xlim = c(-limit, limit) * 1.05, border = NA,
-                    col = ifelse(values >= 0, "firebrick", "steelblue"), cex.names = 0.8,
-                    xlab = sprintf("attribution to %s (right: towards, left: away)", what),
-                    main = sprintf("Text %d: %s = %.3f (baseline %.3f)", row, what, texts$output[texts$row == row],
-                                   texts$baseline_output[texts$row == row]), ...)
+  bars <- graphics::barplot(unname(values), horiz = TRUE, xlim = c(-limit, limit) * 1.05, border = NA,
+                            col = ifelse(values >= 0, "firebrick", "steelblue"),
+                            xlab = sprintf("attribution to %s (right: towards, left: away)", what),
+                            main = sprintf("Text %d: %s = %.3f (baseline %.3f)", row, what,
+                                           texts$output[texts$row == row], texts$baseline_output[texts$row == row]),
+                            ...)
+  # every word labelled (barplot would drop those that overlap), smaller when there are many
+  graphics::axis(2, at = bars, labels = names(values), las = 1, tick = FALSE, cex.axis = min(0.8, 22 / length(values)))
   graphics::abline(v = 0, col = "grey40")
   invisible(x)
 }
