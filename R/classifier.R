@@ -36,12 +36,14 @@ as_levels <- function(classes) as.character(unlist(classes))
 
 # The Python estimator, or an error if it did not survive (e.g. the object came from saveRDS()).
 live_py <- function(object) {
-  if (is.null(object$py) || reticulate::py_is_null_xptr(object$py)) {
+  if (!is_live_py(object)) {
     abort("This bert_classifier's Python model is gone (was it saved with saveRDS() and read in a new ",
           "session?). Keep models with bert_save() and bert_load() instead.")
   }
   object$py
 }
+
+is_live_py <- function(object) !is.null(object$py) && !reticulate::py_is_null_xptr(object$py)
 
 describe_task <- function(fit) {
   task <- fit$task
