@@ -12,11 +12,11 @@
 #'   paired texts (sentence pairs: a pretrained model reads them as one input; a fitted model must have been
 #'   trained on pairs). For `tidy()`: unused.
 #' @param model `NULL` for the embedded all-MiniLM-L6-v2; a pretrained BERT directory (Google or Hugging Face
-#'   layout; kept as its absolute path); or a `bert_classifier` from [bert_train()] or [bert_load()]. A fitted
-#'   classifier holds a live Python model that [saveRDS()] cannot keep: a recipe holding one works in the
-#'   session that made it; after `readRDS()`, `bake()` stops with an error (keep the model with [bert_save()]
-#'   and build the recipe again with `model = bert_load(path)`). A recipe with `NULL` or a directory can be
-#'   saved with `saveRDS()` and baked in any session.
+#'   layout; kept as its absolute path); a `bert_classifier` from [bert_train()] or [bert_load()]; or the
+#'   directory of one saved by [bert_save()] (its tuned encoder; loaded once per session). A fitted classifier
+#'   holds a live Python model that [saveRDS()] cannot keep: a recipe holding one works in the session that made
+#'   it; after `readRDS()`, `bake()` stops with an error (give the [bert_save()] directory instead). A recipe with
+#'   `NULL` or a directory can be saved with `saveRDS()` and baked in any session.
 #' @param pooling,seq_len For a pretrained model (`NULL` or a directory): `"mean"` or `"cls"`, and tokens per
 #'   text (longer texts are truncated); `NULL` takes [bert_embed()]'s defaults (the model's own pooling, 128
 #'   tokens). A fitted model embeds with its own settings: give them as `NULL`.
@@ -61,7 +61,7 @@ step_bert_embed <- function(recipe, ..., model = NULL, pooling = NULL, seq_len =
                             id = recipes::rand_id("bert_embed")) {
   require_package("recipes", "step_bert_embed()")
   model <- step_model(model)
-  if (inherits(model, "bert_classifier") && (!is.null(pooling) || !is.null(seq_len))) {
+  if ((inherits(model, "bert_classifier") || is_saved_model(model)) && (!is.null(pooling) || !is.null(seq_len))) {
     abort("step_bert_embed(): a fitted model embeds with its own `pooling` and `seq_len`; leave them NULL.")
   }
   if (!is.list(options) || (length(options) && (is.null(names(options)) || !all(nzchar(names(options)))))) {
@@ -84,7 +84,8 @@ step_bert_embed_new <- function(terms, role, trained, model, pooling, seq_len, n
                 width = width, skip = skip, id = id)
 }
 
-# NULL, a fitted classifier, or a directory as its absolute path (the recipe may be prepped or baked elsewhere).
+# NULL, a fitted classifier, or a directory (pretrained, or a bert_save() one) as its absolute path (the recipe may be
+# prepped or baked elsewhere).
 step_model <- function(model) {
   if (is.null(model) || inherits(model, "bert_classifier")) return(model)
   if (is.character(model) && length(model) == 1 && !is.na(model) && nzchar(model)) {
@@ -104,7 +105,8 @@ prep.step_bert_embed <- function(x, training, info = NULL, ...) { # nolint: obje
     abort("step_bert_embed() needs one text column (or two, texts and their pairs), but ", length(columns),
           " were selected", if (length(columns)) paste0(": ", paste(columns, collapse = ", ")), ".")
   }
-  paired <- if (inherits(x$model, "bert_classifier")) !is.null(x$model$text_pair) else NA
+  model <- step_live_model(x$model)
+  paired <- if (inherits(model, "bert_classifier")) !is.null(model$text_pair) else NA
   if (!is.na(paired) && paired != (length(columns) == 2)) {
     abort("step_bert_embed(): the fitted model reads ", if (paired) "text pairs: select two columns (texts, pairs)"
           else "single texts: select one column", ", not ", length(columns), ".")
@@ -134,11 +136,12 @@ step_embed <- function(step, data, columns) {
   texts <- step_texts(data, columns[1])
   pairs <- if (length(columns) == 2) step_texts(data, columns[2])
   settings <- list(normalize = step$normalize, batch_size = step$batch_size, verbose = FALSE)
-  model <- step$model
+  model <- step_live_model(step$model)
   if (inherits(model, "bert_classifier")) {
     if (!is_live_py(model)) {
       abort("step_bert_embed()'s model (a bert_classifier) is gone: its Python model did not survive saveRDS(). ",
-            "Keep the model with bert_save() and build the recipe again with model = bert_load(path).")
+            "Keep the model with bert_save(fit, path) and build the recipe again with model = path ",
+            "(or bert_load(path)).")
     }
     newdata <- if (is.null(pairs)) texts else stats::setNames(data.frame(texts, pairs), c(model$text, model$text_pair))
     args <- c(list(model, newdata), settings)
@@ -151,6 +154,25 @@ step_embed <- function(step, data, columns) {
   if (nrow(vectors) != nrow(data)) stop("internal: bert_embed() gave ", nrow(vectors), " rows for ", nrow(data))
   vectors
 }
+
+# A directory saved by bert_save() (its manifest.json), as opposed to a pretrained BERT directory.
+is_saved_model <- function(model) {
+  is.character(model) && length(model) == 1 && file.exists(file.path(model, "manifest.json"))
+}
+
+# The model a step embeds with: a bert_save() directory is loaded by bert_load() once per session (the step keeps
+# only its path, so a recipe with one survives saveRDS() and bakes in any session); others as they are.
+step_live_model <- function(model) {
+  if (!is_saved_model(model)) return(model)
+  loaded <- saved_step_models[[model]]
+  if (is.null(loaded) || !is_live_py(loaded)) {
+    loaded <- bert_load(model)
+    assign(model, loaded, envir = saved_step_models)
+  }
+  loaded
+}
+
+saved_step_models <- new.env(parent = emptyenv())
 
 # One text column as a character vector, errors naming the column and rows (factors are read as their labels).
 step_texts <- function(data, column) {
@@ -170,7 +192,9 @@ print.step_bert_embed <- function(x, width = max(20, options()$width - 30), ...)
 }
 
 step_model_name <- function(model) {
-  if (is.null(model)) "embedded" else if (inherits(model, "bert_classifier")) "bert_classifier" else model
+  if (is.null(model)) return("embedded")
+  if (inherits(model, "bert_classifier")) return("bert_classifier")
+  if (is_saved_model(model)) paste("bert_classifier saved in", model) else model
 }
 
 #' @rdname step_bert_embed

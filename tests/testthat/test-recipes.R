@@ -101,7 +101,19 @@ test_that("step_bert_embed: a fitted model's tuned encoder; a dead one is a clea
   expect_equal(unname(as.matrix(baked[-1])), bert_embed(fit, df$comment[3:1], verbose = FALSE), tolerance = 1e-6)
 
   gone <- unserialize(serialize(prepped, NULL))  # as saveRDS() and readRDS() leave it
-  expect_bertr_error(recipes::bake(gone, new_data = df), "is gone.*bert_save\\(\\).*bert_load\\(path\\)")
+  expect_bertr_error(recipes::bake(gone, new_data = df), "is gone.*bert_save\\(fit, path\\).*model = path")
+
+  # a bert_save() directory: the tuned encoder, and the recipe survives saveRDS()
+  saved <- file.path(tempfile(), "fit")
+  bert_save(fit, saved)
+  by_path <- recipes::prep(step_bert_embed(recipes::recipe(score ~ comment, data = df), comment, model = saved),
+                           training = df)
+  expect_match(recipes::tidy(by_path, number = 1)$model, "bert_classifier saved in")
+  again <- unserialize(serialize(by_path, NULL))
+  expect_equal(unname(as.matrix(recipes::bake(again, new_data = df[3:1, ])[-1])),
+               bert_embed(fit, df$comment[3:1], verbose = FALSE), tolerance = 1e-6)
+  expect_bertr_error(step_bert_embed(recipes::recipe(~comment, data = df), comment, model = saved, pooling = "cls"),
+                     "own `pooling` and `seq_len`")
   expect_bertr_error(step_bert_embed(recipes::recipe(~comment, data = df), comment, model = fit, seq_len = 32L),
                      "own `pooling` and `seq_len`")
   err <- bertr_error_in(recipes::prep(step_bert_embed(recipes::recipe(~ comment + score, data = df), comment, score,
