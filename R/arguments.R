@@ -6,7 +6,7 @@
 # "mean", ...) are checked once, by the core; here only R types are made into Python ones.
 
 as_whole_number <- function(x, name) {
-  if (!is.numeric(x) || length(x) != 1 || is.na(x) || x != round(x)) {
+  if (!is.numeric(x) || length(x) != 1 || !is.finite(x) || x != round(x)) {
     abort("`", name, "` must be a single whole number.")
   }
   as.integer(x)

@@ -10,9 +10,11 @@
 #' fine-tuned model: raise `steps` if it is larger).
 #'
 #' A positive attribution pushes towards the explained class, a negative one away from it. Texts are cut as the
-#' model cuts them (its `truncation`); a model that reads long texts in windows is explained on the cut text. The
-#' explained probability is the network's, before any threshold. Texts are explained in length-sorted groups;
-#' the cost is about `steps + 1` predictions plus their gradients per text.
+#' model cuts them (its `truncation`); a model that reads long texts in windows is explained on the cut text (and
+#' with `target = NULL`, for the class predicted on the cut text, which may differ from `predict()`'s pooled one).
+#' The explained probability is the model's (calibrated when it has a temperature, see [bert_calibrate()]), before
+#' any threshold. Texts are explained in length-sorted groups; the cost is about `steps + 1` predictions plus their
+#' gradients per text.
 #'
 #' @param object A `bert_classifier` from [bert_train()].
 #' @param newdata A character vector of texts, or a data.frame with the model's text column(s).

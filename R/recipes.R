@@ -140,8 +140,7 @@ step_embed <- function(step, data, columns) {
   if (inherits(model, "bert_classifier")) {
     if (!is_live_py(model)) {
       abort("step_bert_embed()'s model (a bert_classifier) is gone: its Python model did not survive saveRDS(). ",
-            "Keep the model with bert_save(fit, path) and build the recipe again with model = path ",
-            "(or bert_load(path)).")
+            "Keep the model with bert_save(fit, path) and build the recipe again with model = path.")
     }
     newdata <- if (is.null(pairs)) texts else stats::setNames(data.frame(texts, pairs), c(model$text, model$text_pair))
     args <- c(list(model, newdata), settings)
@@ -164,10 +163,11 @@ is_saved_model <- function(model) {
 # only its path, so a recipe with one survives saveRDS() and bakes in any session); others as they are.
 step_live_model <- function(model) {
   if (!is_saved_model(model)) return(model)
-  loaded <- saved_step_models[[model]]
+  key <- paste(model, format(file.mtime(file.path(model, "manifest.json")), "%Y-%m-%d %H:%M:%OS6"))
+  loaded <- saved_step_models[[key]] # the path and when it was written: a model saved over it is loaded anew
   if (is.null(loaded) || !is_live_py(loaded)) {
     loaded <- bert_load(model)
-    assign(model, loaded, envir = saved_step_models)
+    assign(key, loaded, envir = saved_step_models)
   }
   loaded
 }

@@ -25,6 +25,7 @@ test_that("defaults in R's signatures are the core's defaults", {
   compare(bertr::bert_train, core$BertClassifier$`__init__`)
   compare(bertr:::bert_embed.default, core$embed)
   compare(bertr::bert_threshold, core$BertClassifier$choose_threshold)
+  compare(bertr::bert_explain, core$BertClassifier$explain)
   # step_bert_embed() passes NULL settings on as absent (bert_embed()'s, hence the core's, defaults apply)
   step <- r_defaults(bertr::step_bert_embed)
   expect_equal(step$normalize, python_defaults(core$embed)$normalize)

@@ -82,3 +82,23 @@ test_that("bert_explain refuses what it cannot explain, in the user's words", {
   expect_bertr_error(bert_explain(soft, texts, target = "good"), "explains its predicted fraction")
   expect_equal(attr(bert_explain(soft, texts[1]), "texts")$output, predict(soft, texts[1]), tolerance = 1e-5)
 })
+
+test_that("bert_explain on text pairs: each token's span indexes its own text", {
+  skip_if_no_bertr()
+  train <- toy_reviews(2)
+  train$other <- rev(train$review)
+  fit <- bert_train(train, "review", "score", text_pair = "other", pretrained = tiny_bert(), seq_len = 24L,
+                    epochs = 1L, batch_size = 8L, validation_split = 0, verbose = FALSE)
+  newdata <- data.frame(review = c("great coffee", "awful tea"), other = c("i love this tea", "bad quality"))
+  why <- bert_explain(fit, newdata)
+  expect_setequal(why$segment, c("text", "text_pair"))
+  for (i in seq_len(nrow(why))) {
+    source <- if (why$segment[i] == "text") newdata$review[why$row[i]] else newdata$other[why$row[i]]
+    expect_equal(substring(source, why$start[i], why$end[i]), why$token[i])
+  }
+  expect_equal(attr(why, "texts")$text_pair, newdata$other)
+  expect_lt(max(abs(attr(why, "texts")$error)), 1e-3)
+  html <- bert_explain_html(why)
+  expect_match(html, "pair:</span> <span", fixed = TRUE)
+  expect_match(html, ">quality</span>", fixed = TRUE)
+})

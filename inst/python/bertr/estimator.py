@@ -732,7 +732,8 @@ class BertClassifier:
         batch_size = self._batch_size(batch_size)
         pieces = self.tokenizer_.encode_pieces(texts, self.seq_len, pairs, self.truncation, self.head_tokens)
         encoded, kept = explain.pieces_matrix(pieces, self.seq_len)
-        output = self.task_.calibrated(predict_batches(self.model_, encoded, batch_size))
+        placement = getattr(self, "placement_", None)  # as _network_output: one inference function per model
+        output = self.task_.calibrated(predict_batches(self.model_, encoded, batch_size, placement=placement))
         column, scale, shift, explained = self.task_.explained(output, target)
         temperature = None if self.task_.name == "regression" else self.task_.temperature
         attributions, at_text, at_baseline = explain.integrated_gradients(
@@ -860,7 +861,7 @@ class BertClassifier:
         model.task_ = dataclasses.replace(
             self.task_,
             temperature=scale,
-            calibration=None if scale is None else copy.deepcopy(facts),
+            calibration=None if scale is None else _json_facts(facts),
             threshold=moved,
             threshold_choice=choice,
         )
@@ -1038,3 +1039,24 @@ def load_model(path: str) -> BertClassifier:
 
 def _take(encoded: Encoded, rows: np.ndarray) -> Encoded:
     return Encoded(encoded.token[rows], encoded.segment[rows])
+
+
+def _json_facts(facts: dict | None) -> dict | None:
+    """``facts`` as plain JSON for the saved model: NaN (an empty bin's means, a metric over one class) as None, and
+    ``warnings`` a list again (a single one comes back from R as one string)."""
+    if facts is None:
+        return None
+
+    def plain(value):
+        if isinstance(value, float) and not np.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        return value
+
+    facts = plain(dict(facts))
+    if isinstance(facts.get("warnings"), str):
+        facts["warnings"] = [facts["warnings"]]
+    return facts

@@ -2,7 +2,9 @@
 (against a brute-force grid), and on fitted tiny models: the temperature used by every prediction and kept by
 save/load, rankings and decisions unchanged, clear errors."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -199,6 +201,24 @@ def test_calibration_changes_probabilities_not_rankings_or_decisions(fitted, tmp
     assert np.array_equal(reset.predict_proba(HELD_OUT), fitted.predict_proba(HELD_OUT))
     plain = BertClassifier.load(fitted.save(str(tmp_path / "plain")))
     assert "temperature" not in plain.task_.to_dict()
+
+
+def test_saved_calibration_facts_are_strict_json(fitted, tmp_path):
+    """Empty bins' means and NaN metrics are saved as null (a bare NaN is not JSON for jq or jsonlite); a single
+    warning that came back from R as one string is a list again."""
+    facts = fitted.calibrate(HELD_OUT, noisy_labels())
+    assert any(math.isnan(v) for v in facts["reliability"]["predicted"])  # some bins are empty
+    facts["warnings"] = "one warning, as R returns a list of one"
+    path = fitted.with_temperature(facts["temperature"], facts).save(str(tmp_path / "strict"))
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in manifest.json")
+
+    manifest = json.loads((Path(path) / "manifest.json").read_text(), parse_constant=refuse)
+    saved = manifest["task"]["calibration"]
+    assert None in saved["reliability"]["predicted"] and saved["warnings"] == [
+        "one warning, as R returns a list of one"
+    ]
 
 
 def test_a_threshold_in_force_decides_as_before_after_calibration(fitted):
