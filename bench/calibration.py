@@ -13,7 +13,6 @@ fraction of "great" reviews (see bertr.calibration).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import random
 import sys
@@ -24,13 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "inst" / "python"))
-from scaling import export_data  # noqa: E402  (the same CSV export of R's modeldata)
-
-
-def read(path: Path) -> tuple[list[str], list[str]]:
-    with open(path, newline="") as handle:
-        table = list(csv.DictReader(handle))
-    return [r["review"] for r in table], [r["score"] for r in table]
+from scaling import export_data, read_reviews  # noqa: E402  (the same CSV export of R's modeldata)
 
 
 def main() -> None:
@@ -49,8 +42,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         train_csv, test_csv = export_data(Path(tmp))
-        texts, labels = read(train_csv)
-        test_texts, test_labels = read(test_csv)
+        texts, labels = read_reviews(train_csv)
+        test_texts, test_labels = read_reviews(test_csv)
     order = list(range(len(texts)))
     random.Random(args.seed).shuffle(order)
     fit_rows, cal_rows = order[: args.train], order[args.train : args.train + args.calibration]

@@ -9,7 +9,6 @@ run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import statistics
 import sys
@@ -20,13 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "inst" / "python"))
-from scaling import export_data  # noqa: E402  (the same CSV export of R's modeldata)
-
-
-def read(path: Path) -> tuple[list[str], list[str]]:
-    with open(path, newline="") as handle:
-        table = list(csv.DictReader(handle))
-    return [r["review"] for r in table], [r["score"] for r in table]
+from scaling import export_data, read_reviews  # noqa: E402  (the same CSV export of R's modeldata)
 
 
 def main() -> None:
@@ -43,8 +36,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         train, test = export_data(Path(tmp))
-        texts, labels = read(train)
-        test_texts, test_labels = read(test)
+        texts, labels = read_reviews(train)
+        test_texts, test_labels = read_reviews(test)
     clf = BertClassifier(seq_len=args.seq_len, epochs=1, batch_size=32, learning_rate=1e-4, validation_split=0, seed=1)
     started = time.perf_counter()
     clf.fit(texts[: args.rows], labels[: args.rows], classes=["other", "great"])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from scaling import export_data  # noqa: E402  (the same CSV export of R's modeldata)
+from scaling import export_data, read_reviews  # noqa: E402  (the same CSV export of R's modeldata)
 
 SEQ_LEN = 64
 CONFIGS = {  # name: (training settings, {prediction name: prediction settings})
@@ -39,17 +39,10 @@ CONFIGS = {  # name: (training settings, {prediction name: prediction settings})
 
 
 def worker(spec: dict) -> dict:
-    import csv
-
     sys.path.insert(0, str(ROOT / "inst" / "python"))
     from bertr import BertClassifier
     from bertr.metrics import roc_auc
     from bertr.pretrained import tokenizer
-
-    def read(path):
-        with open(path, newline="") as handle:
-            table = list(csv.DictReader(handle))
-        return [r["review"] for r in table], [r["score"] for r in table]
 
     wordpiece = tokenizer(None)
 
@@ -57,9 +50,9 @@ def worker(spec: dict) -> dict:
         keep = [i for i, t in enumerate(texts) if len(wordpiece.tokenize(t)) + 2 > SEQ_LEN]
         return [texts[i] for i in keep], [labels[i] for i in keep]
 
-    texts, labels = long_only(*read(spec["train"]))
+    texts, labels = long_only(*read_reviews(spec["train"]))
     texts, labels = texts[: spec["rows"]], labels[: spec["rows"]]
-    test_texts, test_labels = long_only(*read(spec["test"]))
+    test_texts, test_labels = long_only(*read_reviews(spec["test"]))
     train_settings, predictions = CONFIGS[spec["config"]]
     clf = BertClassifier(
         seq_len=SEQ_LEN,

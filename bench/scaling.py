@@ -36,22 +36,24 @@ def export_data(directory: Path) -> tuple[Path, Path]:
     return train, test
 
 
-def worker(spec: dict) -> dict:
-    """One process of one configuration: fit, then (the chief) score the test reviews."""
+def read_reviews(path: Path, rows: int | None = None) -> tuple[list[str], list[str]]:
+    """The ``review`` texts and ``score`` labels of an :func:`export_data` CSV (its first ``rows``)."""
     import csv
 
+    with open(path, newline="") as handle:
+        table = list(csv.DictReader(handle))[:rows]
+    return [r["review"] for r in table], [r["score"] for r in table]
+
+
+def worker(spec: dict) -> dict:
+    """One process of one configuration: fit, then (the chief) score the test reviews."""
     sys.path.insert(0, str(ROOT / "inst" / "python"))
     import numpy as np
     from bertr import BertClassifier
     from bertr.metrics import roc_auc
 
-    def read(path, rows):
-        with open(path, newline="") as handle:
-            table = list(csv.DictReader(handle))[:rows]
-        return [r["review"] for r in table], [r["score"] for r in table]
-
-    texts, labels = read(spec["train"], spec["rows"])
-    test_texts, test_labels = read(spec["test"], spec["test_rows"])
+    texts, labels = read_reviews(spec["train"], spec["rows"])
+    test_texts, test_labels = read_reviews(spec["test"], spec["test_rows"])
     started = time.perf_counter()
     clf = BertClassifier(
         strategy=spec.get("strategy"),
