@@ -43,6 +43,7 @@ from .long_text import (
     pool_windows,
     window_weights,
 )
+from .model_card import model_card
 from .pretrained import BertConfig, Pretrained, load_pretrained
 from .progress import ProgressFn
 from .tasks import Task, make_task
@@ -999,6 +1000,11 @@ class BertClassifier:
         detail = placed["strategy"] + (f": {', '.join(devices)}" if devices and not placed["workers"] else "")
         precision = "" if self.precision == "float32" else f", {self.precision}"
         return f"{where} ({detail}){precision}"
+
+    def model_card(self, columns: dict | None = None) -> dict[str, Any]:
+        """What this model predicts, how it reads texts, how well it did and what made it, as plain JSON values
+        (see :mod:`bertr.model_card`; written beside an export and served by the HTTP API)."""
+        return model_card(self, columns)
 
     def fitted_facts(self) -> dict[str, Any]:
         """Everything the R package shows of a fitted model, in one dict: the task and its levels (as text), the
