@@ -1001,6 +1001,16 @@ class BertClassifier:
         precision = "" if self.precision == "float32" else f", {self.precision}"
         return f"{where} ({detail}){precision}"
 
+    def export(self, path: str, columns: dict | None = None, overwrite: bool = False) -> str:
+        """Write this fitted model as a standalone TensorFlow SavedModel that takes raw text (see
+        :mod:`bertr.export`: tokenization in the graph with tensorflow-text, the same ids and predictions), with a
+        ``model_card.json``; returns the directory's absolute path. ``columns``: the data's column names, for the
+        card. Needs the optional package tensorflow-text."""
+        self._check_fitted()
+        from .export import export_classifier  # TensorFlow: the model exists, so it has started
+
+        return export_classifier(self, path, columns=columns, overwrite=overwrite)
+
     def model_card(self, columns: dict | None = None) -> dict[str, Any]:
         """What this model predicts, how it reads texts, how well it did and what made it, as plain JSON values
         (see :mod:`bertr.model_card`; written beside an export and served by the HTTP API)."""

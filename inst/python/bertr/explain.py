@@ -117,7 +117,7 @@ def _functions(model, calibrated: str | None = None):
     def explained(token, segment, embeddings, column, scale, shift, temperature):
         output = tf.cast(net([token, segment, embeddings], training=False), tf.float64)
         if calibrated is not None:  # as bertr.calibration.scale, in float64
-            output = _temperature_scaled(output, calibrated, tf.cast(temperature, tf.float64))
+            output = temperature_scaled(output, calibrated, tf.cast(temperature, tf.float64))
         picked = tf.cast(tf.gather(output, column, axis=1, batch_dims=1), tf.float32)
         return picked * scale + shift
 
@@ -165,7 +165,7 @@ def _functions(model, calibrated: str | None = None):
     return cached
 
 
-def _temperature_scaled(output, activation: str, temperature):
+def temperature_scaled(output, activation: str, temperature):
     """``output`` with its logits divided by ``temperature``, as :func:`bertr.calibration.scale` computes it."""
     if activation == "sigmoid":
         p = tf.clip_by_value(output, EPS_ZERO, 1.0 - EPS_ONE)

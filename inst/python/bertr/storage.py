@@ -108,10 +108,13 @@ def write_directory(destination: Path, fill: Callable[[Path], dict], overwrite: 
     try:
         extra = fill(tmp)
         files = {}
-        for item in sorted(tmp.iterdir()):
+        for item in sorted(tmp.rglob("*")):  # files in subdirectories (a SavedModel's variables/) by their path
+            if item.is_dir():
+                _fsync_dir(item)
+                continue
             with open(item, "rb") as handle:
                 os.fsync(handle.fileno())
-            files[item.name] = {"sha256": sha256_file(item), "bytes": item.stat().st_size}
+            files[item.relative_to(tmp).as_posix()] = {"sha256": sha256_file(item), "bytes": item.stat().st_size}
         write_json(tmp / MANIFEST, {**extra, "files": files})
         with open(tmp / MANIFEST, "rb") as handle:
             os.fsync(handle.fileno())
