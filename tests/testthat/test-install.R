@@ -56,7 +56,8 @@ test_that("install_bertr() builds a working environment from R, under R's LD_LIB
   expect_length(steps, 3) # venv, pinned packages, embedded model: each reports its time
   expect_true(any(grepl("Creating the virtual environment", msgs)))
   python <- file.path(env, "bin", "python")
-  probe <- "import ssl, numpy, tensorflow, tf_keras, keras_bert, tokenizers, safetensors; print(numpy.__version__)"
+  probe <- paste("import ssl, numpy, tensorflow, tf_keras, keras_bert, tokenizers, safetensors, tensorflow_text;",
+                 "print(numpy.__version__)") # tensorflow_text: export = TRUE by default
   out <- bertr:::run_python_process(python, c("-c", shQuote(probe)), env = c(TF_USE_LEGACY_KERAS = "1",
                                                                               TF_CPP_MIN_LOG_LEVEL = "3"))
   expect_equal(attr(out, "status"), 0L, info = paste(out, collapse = "\n"))

@@ -344,9 +344,8 @@ def export_classifier(classifier, path: str, columns: dict | None = None, overwr
     }
 
     def fill(directory: Path) -> dict:
-        options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
         with runtime.quiet_native_stderr():
-            tf.saved_model.save(module, str(directory), signatures=signatures, options=options)
+            tf.saved_model.save(module, str(directory), signatures=signatures)
         write_json(directory / "model_card.json", card)
         return {"format": FORMAT, "format_version": FORMAT_VERSION, "task": classifier.task_.name}
 
