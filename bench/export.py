@@ -61,6 +61,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import numpy as np
+
     from bertr import BertClassifier
     from bertr.metrics import roc_auc
 
