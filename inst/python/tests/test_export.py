@@ -257,3 +257,17 @@ def test_embedded_model_export_predicts_as_predict(tmp_path):
     np.testing.assert_allclose(result["serve"]["probabilities"], clf.predict_proba(probe), atol=TOLERANCE)
     assert result["serve"]["prediction"] == [str(v) for v in clf.predict(probe)]
     np.testing.assert_array_equal(result["tokenize"]["token"], clf.encode(probe).token)
+
+
+def test_the_command_line_exports_a_saved_model(models, tmp_path, capsys):
+    from bertr import cli
+
+    saved = models["soft"].save(str(tmp_path / "saved"), extra={"text": "review", "label": "share"})
+    assert cli.main(["export", saved, str(tmp_path / "out")]) == cli.EXIT_OK
+    assert "exported to" in capsys.readouterr().out
+    card = json.loads((tmp_path / "out" / "model_card.json").read_text())
+    assert card["task"] == "soft" and card["columns"]["text"] == "review" and card["columns"]["label"] == ["share"]
+    assert cli.main(["export", saved, str(tmp_path / "out")]) == cli.EXIT_USAGE
+    assert "already exists" in capsys.readouterr().err
+    assert cli.main(["export", str(tmp_path / "nowhere"), str(tmp_path / "out2")]) == cli.EXIT_FILE
+    assert not (tmp_path / "out2").exists()
