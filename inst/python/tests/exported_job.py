@@ -40,6 +40,8 @@ for job in json.load(sys.stdin)["exports"]:
         inputs["pairs"] = tf.constant(job["pairs"], tf.string)
     served = model.signatures["serving_default"](**inputs)
     tokens = model.signatures["tokenize"](**inputs)
-    results.append({"serve": {k: plain(v) for k, v in served.items()}, "tokenize": {k: plain(v) for k, v in tokens.items()}})
+    results.append(
+        {"serve": {k: plain(v) for k, v in served.items()}, "tokenize": {k: plain(v) for k, v in tokens.items()}}
+    )
 loaded = sorted({name.split(".")[0] for name in sys.modules})
 print(json.dumps({"results": results, "modules": loaded}))
