@@ -207,9 +207,13 @@ def predict(args: argparse.Namespace) -> None:
     pairs = None if pair is None else table.columns[pair]
     report = _reporter(args)
     proba = decided = None
-    if want_prob or task == "regression":
+    if want_prob and want_class and task != "regression":  # one pass of the network for both
+        proba, decided = classifier.predict_both(
+            texts, pairs, batch_size=args.batch_size, report=report, **{**prob_options, **class_options}
+        )
+    elif want_prob or task == "regression":
         proba = classifier.predict_proba(texts, pairs, batch_size=args.batch_size, report=report, **prob_options)
-    if want_class and task != "regression":
+    elif want_class:
         decided = classifier.predict(texts, pairs, batch_size=args.batch_size, report=report, **class_options)
     header, rows = cli_data.prediction_table(
         task, classifier.classes_, proba, decided, table.rows, {name: table.columns[name] for name in args.keep}

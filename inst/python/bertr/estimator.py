@@ -649,6 +649,24 @@ class BertClassifier:
         output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
         return self.task_.predict(output, cut)
 
+    def predict_both(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[str] | None = None,
+        batch_size: int | None = None,
+        report: ProgressFn = None,
+        threshold: float | Sequence[float] | None = None,
+        long_text: str | None = None,
+        stride: int | None = None,
+        window_pooling: str | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict_proba(...), predict(...))`` from one pass of the network (an API answering both, the command
+        line's ``--type both``)."""
+        self._check_fitted()
+        cut = self.task_.check_threshold(threshold)  # before the work
+        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
+        return self.task_.probabilities(output), self.task_.predict(output, cut)
+
     def embed(
         self,
         texts: Sequence[str],

@@ -29,6 +29,9 @@ def test_fit_predict_on_tiny_model(tiny_hf):
     assert roc_auc([1] * 10 + [0] * 10, proba[:, 1]) > 0.9  # learnt the words, beyond a constant
     pred = clf.predict(POSITIVE + NEGATIVE)
     assert set(pred) <= {"no", "yes"} and np.mean(pred == np.array(["yes"] * 10 + ["no"] * 10)) >= 0.8
+    both = clf.predict_both(POSITIVE + NEGATIVE, threshold=0.7)  # one network pass for both
+    np.testing.assert_array_equal(both[0], proba)
+    np.testing.assert_array_equal(both[1], clf.predict(POSITIVE + NEGATIVE, threshold=0.7))
 
 
 def test_google_layout_trains_too(tiny_google):
