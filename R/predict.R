@@ -32,24 +32,44 @@ predict.bert_classifier <- function(object, newdata, type = c("prob", "class"), 
   input <- newdata_input(object, newdata)
   py <- live_py(object)
   if (!is.null(threshold) && type == "prob") abort("`threshold` applies to `type = \"class\"` predictions.")
-  args <- c(list(input$texts, pairs = input$pairs, report = if (isTRUE(verbose)) progress_reporter()),
-            core_args(batch_size = batch_size, long_text = long_text, stride = stride,
-                      window_pooling = window_pooling))
+  args <- prediction_args(input, batch_size, verbose, long_text, stride, window_pooling)
   # The core computes both kinds (Task.probabilities and Task.predict, where every decision is made); R only
   # gives them R's types: level names and factors, logicals, named matrix columns.
-  if (type == "prob") {
-    prob <- call_core(do.call(py$predict_proba, args))
-    return(switch(object$task,
-      binary = as.numeric(prob[, 2]),
-      multiclass = ,
-      multilabel = {
-        colnames(prob) <- object$levels
-        prob
-      },
-      as.numeric(prob)
-    ))
-  }
+  if (type == "prob") return(as_probabilities(object, call_core(do.call(py$predict_proba, args))))
   decided <- call_core(do.call(py$predict, c(args, core_args(threshold = by_label(threshold, object)))))
+  as_decisions(object, decided)
+}
+
+# predict()'s two answers from one pass of the network (bert_serve() answers both): list(prob =, class =).
+predict_both <- function(object, newdata, threshold = NULL, batch_size = NULL, verbose = FALSE) {
+  input <- newdata_input(object, newdata)
+  py <- live_py(object)
+  args <- c(prediction_args(input, batch_size, verbose, NULL, NULL, NULL),
+            core_args(threshold = by_label(threshold, object)))
+  both <- call_core(do.call(py$predict_both, args))
+  list(prob = as_probabilities(object, both[[1]]), class = as_decisions(object, both[[2]]))
+}
+
+prediction_args <- function(input, batch_size, verbose, long_text, stride, window_pooling) {
+  c(list(input$texts, pairs = input$pairs, report = if (isTRUE(verbose)) progress_reporter()),
+    core_args(batch_size = batch_size, long_text = long_text, stride = stride, window_pooling = window_pooling))
+}
+
+# The core's probabilities (Task.probabilities) as predict(type = "prob") returns them.
+as_probabilities <- function(object, prob) {
+  switch(object$task,
+    binary = as.numeric(prob[, 2]),
+    multiclass = ,
+    multilabel = {
+      colnames(prob) <- object$levels
+      prob
+    },
+    as.numeric(prob)
+  )
+}
+
+# The core's decisions (Task.predict) as predict(type = "class") returns them.
+as_decisions <- function(object, decided) {
   switch(object$task,
     binary = ,
     multiclass = {
