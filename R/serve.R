@@ -64,10 +64,13 @@ bert_serve <- function(model, host = "127.0.0.1", port = 8000, token = Sys.geten
   api <- bert_api(model, token = token, max_texts = max_texts, max_body_bytes = max_body_bytes,
                   max_text_chars = max_text_chars)
   if (!is_loopback(host)) {
+    # printed now, not when the call ends (never, for a server started by Rscript)
+    old <- options(warn = max(1, getOption("warn")))
+    on.exit(options(old), add = TRUE)
     warning(bertr_warning(paste0(
       "bert_serve() listens on ", host, ", not on a loopback address: any machine that can reach this one can ",
       "ask the model", if (!nzchar(token)) " (and no `token` is set)", ". Set a `token` and put a TLS proxy in ",
-      "front, or use host = \"127.0.0.1\".")), immediate. = TRUE)
+      "front, or use host = \"127.0.0.1\".")))
   }
   limit <- whole_number(max_body_bytes, "max_body_bytes")
   # httpuv calls onHeaders before it reads a body: one announced as too large is refused unread
