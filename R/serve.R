@@ -113,8 +113,9 @@ bert_api <- function(model, token = Sys.getenv("BERTR_API_TOKEN", ""), max_texts
   pr <- plumber::pr()
   pr <- plumber::pr_filter(pr, "bearer_token", token_filter(token))
   pr <- plumber::pr_post(pr, "/predict", guarded(predictions), parsers = no_parsers())
-  pr <- plumber::pr_get(pr, "/health", guarded(health))
-  pr <- plumber::pr_get(pr, "/model", guarded(function(req, res) json_response(res, 200L, card)))
+  pr <- plumber::pr_get(pr, "/health", guarded(health), parsers = no_parsers())
+  model_card <- function(req, res) json_response(res, 200L, card)
+  pr <- plumber::pr_get(pr, "/model", guarded(model_card), parsers = no_parsers())
   routes <- c("/predict" = "POST", "/health" = "GET", "/model" = "GET")
   for (path in names(routes)) {
     wrong <- setdiff(c("GET", "POST", "PUT", "DELETE", "PATCH"), routes[[path]])
