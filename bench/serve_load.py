@@ -343,6 +343,7 @@ def main() -> int:
     done = threading.Semaphore(0)
     queue = iter(range(len(requests)))
     lock = threading.Lock()
+    finished = [0]
 
     def client() -> None:
         while True:
@@ -351,11 +352,16 @@ def main() -> int:
             if index is None:
                 return
             results[index] = send(server.port, requests[index], bodies[index], deadline, timeout=120)
+            with lock:
+                finished[0] += 1
+                if finished[0] % max(1, len(requests) // 10) == 0:
+                    print(f"serve_load: {finished[0]} of {len(requests)} requests answered", file=sys.stderr)
             done.release()
 
     restart = {}
     try:
         first_start = server.start(timeout=300)
+        load_before = os.getloadavg()[0]
         run_started = time.perf_counter()
         threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
         for thread in threads:
@@ -372,6 +378,7 @@ def main() -> int:
             thread.join(max(0.0, deadline - time.monotonic()))
         run_seconds = time.perf_counter() - run_started
         alive = server.healthy() and server.process.poll() is None
+        load_after = os.getloadavg()[0]
     finally:
         server.stop()
 
@@ -415,12 +422,18 @@ def main() -> int:
         "texts_per_s": n_texts / run_seconds,
         "texts_per_s_outside_restart": n_texts / (run_seconds - restart.get("downtime_seconds", 0.0)),
         "run_seconds": run_seconds,
+        "seconds_per_request": (run_seconds - restart.get("downtime_seconds", 0.0)) / args.requests,
         "server_start_seconds": first_start,
         "restart": restart,
         "alive_at_end": alive,
         "tolerance": args.tolerance,
         "problems": problems[:20],
-        "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "load_average_1min_before": load_before,
+            "load_average_1min_after": load_after,
+        },
     }
     text = json.dumps(report, indent=2)
     Path(args.out).write_text(text + "\n")
