@@ -18,7 +18,8 @@ done_step() { echo "setup:   done in $((SECONDS - step_started)) s"; }
 
 DEBIAN_PACKAGES=(r-base-core r-cran-reticulate r-cran-data.table r-cran-zeallot r-cran-testthat
   r-cran-knitr r-cran-rmarkdown r-cran-jsonlite r-cran-cli r-cran-modeldata r-cran-tibble
-  r-cran-recipes r-cran-rsample r-cran-roxygen2 r-cran-lintr r-cran-pkgdown pandoc python3-venv)
+  r-cran-recipes r-cran-rsample r-cran-plumber r-cran-httpuv r-cran-openssl r-cran-processx r-cran-curl
+  r-cran-roxygen2 r-cran-lintr r-cran-pkgdown pandoc python3-venv)
 PYTHON="${BERTR_PYTHON:-python3}"
 
 missing=()
