@@ -218,10 +218,11 @@ request_threshold <- function(value) {
 }
 
 # What predict() says of `newdata`, one entry per row in its order: the decision (type = "class", made by the
-# core) and the probabilities (type = "prob"), as JSON-ready lists.
+# core) and the probabilities (type = "prob"), both from one pass of the network, as JSON-ready lists.
 predicted <- function(model, newdata, threshold) {
-  decided <- stats::predict(model, newdata, type = "class", threshold = threshold, verbose = FALSE)
-  prob <- if (model$task != "regression") stats::predict(model, newdata, type = "prob", verbose = FALSE)
+  both <- predict_both(model, newdata, threshold = threshold)
+  decided <- both$class
+  prob <- if (model$task != "regression") both$prob
   levels <- model$levels
   row <- switch(model$task,
     binary = function(i) {
