@@ -16,7 +16,7 @@
 #' Signatures: `serving_default` takes `texts` (and `pairs`) and returns `probabilities` (classifiers, as
 #' [predict()]'s `type = "prob"`, but for binary models both columns) and `prediction` (the class as text;
 #' 1/0 for soft and multi-label tasks; the value for regression); `tokenize` returns the `token` and `segment`
-#' ids of [bert_tokenize()], padded to the longest text.
+#' ids of [bert_tokenize()], padded with 0 to `seq_len`.
 #'
 #' @param object A `bert_classifier` from [bert_train()] or [bert_load()].
 #' @param path Directory to write (it must not exist, unless `overwrite = TRUE`).

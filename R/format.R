@@ -18,6 +18,6 @@ format_metrics <- function(values) {
   paste(sprintf("%s %.4f", keys, unlist(values[keys])), collapse = ", ")
 }
 
-format_count <- function(n) format(as.integer(n), big.mark = ",")
+format_count <- function(n) format(round(as.numeric(n)), big.mark = ",", scientific = FALSE, trim = TRUE)
 
 `%||%` <- function(x, y) if (is.null(x)) y else x

@@ -25,7 +25,8 @@
 #'   system's library directories first) cannot hide them; [bertr_sitrep()] says which devices TensorFlow sees
 #'   and, when it sees no GPU that `nvidia-smi` lists, why.
 #' @param export Also install the optional `tensorflow-text` (matching TensorFlow; about 60 MB), which
-#'   [bert_export()] needs to put the tokenizer inside the exported TensorFlow graph.
+#'   [bert_export()] needs to put the tokenizer inside the exported TensorFlow graph. Where it cannot be installed
+#'   (a platform without its wheel), a warning says so and the rest of bertr works.
 #' @param force Reinstall even if the environment is up to date.
 #' @param quiet Print less.
 #' @return The environment path, invisibly.
@@ -34,19 +35,26 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
                           force = FALSE, quiet = FALSE, gpu = NA, export = TRUE) {
   req <- system.file("python", "requirements.txt", package = "bertr")
   if (!is.logical(export) || length(export) != 1 || is.na(export)) abort("`export` must be TRUE or FALSE.")
-  optional <- if (export) system.file("python", "requirements-export.txt", package = "bertr")
+  optional <- system.file("python", "requirements-export.txt", package = "bertr")
   if (!is.logical(gpu) || length(gpu) != 1) abort("`gpu` must be NA (detect), TRUE or FALSE.")
   cuda <- if (is.na(gpu)) length(nvidia_gpus()) > 0 else gpu
   core_path <- system.file("python", package = "bertr")
   stamp_file <- file.path(envname, "bertr-requirements.md5")
-  stamp <- paste0(paste(unname(tools::md5sum(c(req, optional))), collapse = "+"), if (cuda) "+cuda")
+  stamp <- paste0(unname(tools::md5sum(req)), if (cuda) "+cuda")
+  stamp_export <- paste0(stamp, "+", unname(tools::md5sum(optional))) # with tensorflow-text
   env_python <- file.path(envname, "bin", "python")
   say <- function(...) if (!quiet) message("bertr: ", ...)
-  step <- function(what, command, args, env = character(0)) {
+  step <- function(what, command, args, env = character(0), required = TRUE) {
     say(what, " ...")
     started <- Sys.time()
     out <- run_python_process(command, args, env)
     seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
+    if (attr(out, "status") != 0 && !required) {
+      warning(bertr_warning(paste0(what, " failed (", basename(command), " exited with ", attr(out, "status"), "); ",
+                                   "everything else works, but bert_export() will say it needs tensorflow-text:\n",
+                                   paste(utils::tail(out, 5), collapse = "\n"))))
+      return(invisible(NULL))
+    }
     if (attr(out, "status") != 0) {
       abort("Setting up the Python environment failed while ", tolower(substr(what, 1, 1)), substring(what, 2),
             " (", basename(command), " exited with ", attr(out, "status"), "):\n",
@@ -56,7 +64,7 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
     invisible(out)
   }
   up_to_date <- !force && file.exists(env_python) && file.exists(stamp_file) &&
-    identical(readLines(stamp_file, warn = FALSE), stamp)
+    readLines(stamp_file, warn = FALSE)[1] %in% c(stamp_export, if (!export) stamp) # without export, either one
   if (!up_to_date) {
     if (!nzchar(python) || !file.exists(python)) {
       abort("No Python 3 interpreter found to create '", envname, "': install Python ", python_claimed, " or newer ",
@@ -68,10 +76,14 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
            python, c("-m", "venv", shQuote(envname)))
     }
     step(paste0("Installing the pinned Python packages (TensorFlow", if (cuda) " with its CUDA libraries",
-                ", tf-keras, keras-bert, tokenizers", if (export) ", tensorflow-text", ", ...)"),
+                ", tf-keras, keras-bert, tokenizers, ...)"),
          env_python, c("-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", shQuote(req),
-                       if (export) c("-r", shQuote(optional)), if (cuda) shQuote(cuda_requirement(req))))
-    writeLines(stamp, stamp_file)
+                       if (cuda) shQuote(cuda_requirement(req))))
+    # optional: a platform without a tensorflow-text wheel still gets a working bertr (and a warning)
+    exported <- export && !is.null(step("Installing the optional tensorflow-text (for bert_export())", env_python,
+                                        c("-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r",
+                                          shQuote(optional)), required = FALSE))
+    writeLines(if (exported) stamp_export else stamp, stamp_file)
   } else {
     say("Python environment '", envname, "' has the pinned packages.")
   }

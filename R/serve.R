@@ -96,6 +96,10 @@ bert_api <- function(model, token = Sys.getenv("BERTR_API_TOKEN", ""), max_texts
     abort("`model` must be a bert_classifier from bert_train() or bert_load(), or a bert_save() directory.")
   }
   if (!is.character(token) || length(token) != 1 || is.na(token)) abort("`token` must be one string (\"\": none).")
+  if (nzchar(token) && !grepl("^[A-Za-z0-9._~+/=-]+$", token)) {
+    abort("`token` may hold only letters, digits and - . _ ~ + / = (what an HTTP bearer token can carry), no ",
+          "spaces or other characters: a client could never send it.")
+  }
   limits <- list(max_texts = whole_number(max_texts, "max_texts"),
                  max_body_bytes = whole_number(max_body_bytes, "max_body_bytes"),
                  max_text_chars = whole_number(max_text_chars, "max_text_chars"))
@@ -252,7 +256,7 @@ token_filter <- function(token) {
   function(req, res) {
     if (identical(req$PATH_INFO, "/health")) return(plumber::forward())
     header <- req$HTTP_AUTHORIZATION %||% ""
-    given <- if (grepl("^Bearer [^ ]+$", header)) sub("^Bearer ", "", header) else ""
+    given <- if (grepl("^[Bb][Ee][Aa][Rr][Ee][Rr] +[^ ]+$", header)) sub("^[^ ]+ +", "", header) else ""
     digest <- openssl::sha256(charToRaw(given), key = key)
     difference <- 0L
     for (i in seq_along(expected)) {

@@ -54,3 +54,18 @@ test_that("bert_export() keeps an existing directory and names bad arguments", {
   expect_error(bert_model_card("model"), "must be a bert_classifier")
   expect_error(bert_export(fit, 3), "path")
 })
+
+test_that("a 0/1 label's classes read as R writes them, in the export and its card", {
+  skip_if_no_text()
+  df <- toy_reviews(2)
+  df$liked <- as.numeric(df$score == "good")
+  fit <- bert_train(df, "review", "liked", pretrained = tiny_bert(), seq_len = 16L, epochs = 1L,
+                    batch_size = 8L, validation_split = 0, verbose = FALSE)
+  path <- bert_export(fit, tempfile("export-"))
+  expect_equal(jsonlite::fromJSON(file.path(path, "model_card.json"))$labels, c("0", "1"))
+  expect_equal(unlist(bert_model_card(fit)$labels), c("0", "1"))
+  tf <- reticulate::import("tensorflow")
+  out <- tf$saved_model$load(path)$signatures[["serving_default"]](texts = tf$constant(df$review[1:6]))
+  decided <- vapply(out$prediction$numpy(), function(x) reticulate::py_to_r(x)$decode("utf-8"), "")
+  expect_equal(decided, as.character(predict(fit, df$review[1:6], type = "class")))
+})

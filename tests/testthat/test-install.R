@@ -53,7 +53,7 @@ test_that("install_bertr() builds a working environment from R, under R's LD_LIB
   msgs <- capture_messages(result <- install_bertr(env))
   expect_equal(result, env)
   steps <- grep("done in [0-9]+ s\n?$", msgs, value = TRUE)
-  expect_length(steps, 3) # venv, pinned packages, embedded model: each reports its time
+  expect_length(steps, 4) # venv, pinned packages, tensorflow-text, embedded model: each reports its time
   expect_true(any(grepl("Creating the virtual environment", msgs)))
   python <- file.path(env, "bin", "python")
   probe <- paste("import ssl, numpy, tensorflow, tf_keras, keras_bert, tokenizers, safetensors, tensorflow_text;",

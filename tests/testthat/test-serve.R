@@ -98,6 +98,7 @@ test_that("bert_api() builds a plumber router with the three routes; bad argumen
   expect_bertr_error(bert_api(42), "bert_classifier")
   expect_bertr_error(bert_api(models$binary, max_texts = 0), "max_texts")
   expect_bertr_error(bert_api(models$binary, token = NA_character_), "token")
+  expect_bertr_error(bert_api(models$binary, token = "two words"), "may hold only letters, digits")
   expect_bertr_error(bert_serve(models$binary, port = 70000), "port")
 })
 
@@ -194,6 +195,8 @@ test_that("with a token, every route but /health needs it, compared exactly", {
   expect_refused(http(port, "GET", "/model", headers = list(Authorization = "tiny-secret")), 401, "wrong or malformed")
   expect_refused(http(port, "POST", "/predict", list(texts = list("great coffee"))), 401, "needs a token")
   expect_refused(http(port, "GET", "/nowhere"), 401, "needs a token")
+  scheme <- http(port, "GET", "/model", headers = list(Authorization = "bearer tiny-secret")) # case-insensitive
+  expect_equal(scheme$status, 200)
   card <- http(port, "GET", "/model", token = "tiny-secret")
   expect_equal(card$status, 200)
   expected <- bert_model_card(serve_models()$binary)

@@ -17,6 +17,9 @@ keras-bert, and serves in TensorFlow Serving:
   uncased vocabulary, NFD-normalised with the non-spacing marks (accents) removed and lower-cased; words are split
   at whitespace with each punctuation character a word of its own; a word of over 100 characters is ``[UNK]``;
   WordPiece (tensorflow-text's ``FastWordpieceTokenizer``, longest match first, a word it cannot split ``[UNK]``).
+  Known difference: RE2's Unicode tables (TensorFlow's regular expressions) are newer than those of tokenizers, so
+  the few format characters, non-spacing marks and punctuation that Unicode added since (e.g. U+0890, U+0898,
+  U+2E5D) are dropped or split in the graph but kept by tokenizers.
 * **Cuts** as the model's ``truncation`` (``head``, ``tail``, ``head_tail``; pairs: the longer text cut first, as
   ``tokenizers``' ``longest_first``), or **windows** for a ``long_text = "window"`` model: ``stride`` tokens apart,
   the last ending at the text's end, their outputs pooled per text by ``window_pooling``.
@@ -56,7 +59,7 @@ _CONTROL = r"[\x{0}\x{FFFD}\p{Cc}\p{Cf}\p{Co}]"  # dropped (tab, newline and car
 _SPACE = r"[\p{Zs}\x{2028}\x{2029}]"  # Unicode's other whitespace: a space
 _CJK = (
     r"[\x{4E00}-\x{9FFF}\x{3400}-\x{4DBF}\x{20000}-\x{2A6DF}\x{2A700}-\x{2B73F}\x{2B740}-\x{2B81F}"
-    r"\x{2B820}-\x{2CEAF}\x{F900}-\x{FAFF}\x{2F800}-\x{2FA1F}]"
+    r"\x{2B920}-\x{2CEAF}\x{F900}-\x{FAFF}\x{2F800}-\x{2FA1F}]"
 )
 _PUNCTUATION = r"[!-/:-@\[-\x{60}{-~]|\p{P}"  # ASCII punctuation and Unicode's P* categories
 _SPECIAL = "|".join(token.replace("[", r"\[").replace("]", r"\]") for token in SPECIAL_TOKENS)
@@ -66,10 +69,11 @@ def text_module():
     """tensorflow-text, or a :class:`BertrError` naming it (it is optional: only exports need it)."""
     try:
         import tensorflow_text  # optional dependency, imported when an export is made or checked
-    except ImportError as exc:
+    except (ImportError, tf.errors.NotFoundError) as exc:  # NotFoundError: built for another TensorFlow
         raise BertrError(
             f"exporting a model needs the Python package tensorflow-text (matching TensorFlow {tf.__version__}), "
-            f"which cannot be imported ({exc}); install it with install_bertr() (R) or "
+            f"which cannot be imported ({str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}); install "
+            "it (a version matching TensorFlow's) with install_bertr() (R) or "
             f"pip install 'tensorflow-text=={'.'.join(tf.__version__.split('.')[:2])}.*'"
         ) from None
     return tensorflow_text
@@ -211,7 +215,7 @@ class TextEncoder(tf.Module):
 def _longest_first(la, lb, room: int):
     """How many tokens of each text of a pair ``tokenizers``' ``longest_first`` truncation keeps, ``room`` being
     what the special tokens leave: when both do not fit, the shorter keeps what it can up to half, the longer the
-    rest (both half when both are long; the second text gets an odd token)."""
+    rest (both half when both are long: the longer one, or the second on a tie, gets an odd token)."""
     room = tf.constant(room, tf.int64)
     swap = la > lb
     short = tf.minimum(la, lb)
@@ -259,7 +263,7 @@ class ExportedClassifier(tf.Module):
         self._pooling = classifier.window_pooling
         self._width = task.n_outputs
         self._threshold = np.asarray(task.decision_threshold(), dtype=np.float64)
-        self._classes = [str(c) for c in task.classes]
+        self._classes = task.class_names()
 
     def _network(self, texts, pairs=None):
         """The network's outputs per text (windows pooled), with the model's temperature."""

@@ -68,7 +68,7 @@ def model_card(classifier, columns: dict | None = None) -> dict[str, Any]:
     kept = record.kept_epoch or len(record.history)
     row = record.history[kept - 1] if record.history and 0 < kept <= len(record.history) else {}
     pretrained = classifier.pretrained_ or {}
-    labels = [str(c) for c in task.classes]
+    labels = task.class_names()
     return _plain(
         {
             "format": "bertr model card",

@@ -35,6 +35,11 @@ class Task:
     temperature: float | None = None  # the logits are divided by it (bertr.calibration); None: not calibrated
     calibration: dict | None = None  # how it was fitted (BertClassifier.calibrate's facts), if so
 
+    def class_names(self) -> list[str]:
+        """The classes (or labels) as text, as R writes them: a whole number without a decimal point (a 0/1 label
+        column arrives from R as 0.0 / 1.0), anything else as ``str()`` gives it. For the model card and exports."""
+        return [str(int(c)) if isinstance(c, float) and c.is_integer() else str(c) for c in self.classes]
+
     # -- the head ------------------------------------------------------------------------------
     @property
     def n_outputs(self) -> int:

@@ -54,6 +54,7 @@ ALPHABET = list("abcdefxyz ABCXYZ 0123456789 .,;!?'\"()[]-#$%&*+/<=>@^_`{|}~ ") 
     "\x1f",
     "\ufffd",
     "\ue000",
+    *map(chr, [0x2B81F, 0x2B820, 0x2B920, 0x2CEB0, 0x2A6E0, 0xF900, 0x2FA20]),  # the CJK ranges' edges
     "[SEP]",
     "[UNK]",
     "[MASK]",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bertr import BertClassifier, BertrError
-from bertr.tasks import make_task
+from bertr.tasks import Task, make_task
 from bertr.testing import NEGATIVE, POSITIVE, toy_data
 
 
@@ -125,3 +125,9 @@ def test_pairs_and_weights(tiny_hf):
         _fit(tiny_hf, texts, labels, class_weight={"yes": 2.0}, epochs=1)
     with pytest.raises(BertrError, match=r"sample_weight must be a finite number >= 0 .*, but row\(s\) 2 hold -1"):
         _fit(tiny_hf, texts, labels, sample_weight=[1.0, -1.0] + [1.0] * (len(texts) - 2), epochs=1)
+
+
+def test_class_names_are_written_as_r_writes_them():
+    assert Task("binary", classes=[0.0, 1.0]).class_names() == ["0", "1"]  # a 0/1 column arrives from R as floats
+    assert Task("multiclass", classes=[0.5, 2.0, "b"]).class_names() == ["0.5", "2", "b"]
+    assert Task("binary", classes=["FALSE", "TRUE"]).class_names() == ["FALSE", "TRUE"]
