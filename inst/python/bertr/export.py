@@ -46,6 +46,7 @@ import tensorflow as tf  # after the thread pools are set
 
 from .errors import BertrError
 from .explain import temperature_scaled
+from .long_text import check_stride, head_tail
 from .storage import write_directory, write_json
 from .tokenization import SPECIAL_TOKENS
 
@@ -172,7 +173,7 @@ class TextEncoder(tf.Module):
         if pairs is None:
             width = tf.constant(self.seq_len - 2, tf.int64)
             if self.truncation == "head_tail":
-                head = int(round((self.seq_len - 2) / 4)) if self.head_tokens is None else int(self.head_tokens)
+                head = head_tail(self.seq_len, self.head_tokens)
                 over = la > width
                 keep_head = tf.where(over, tf.constant(head, tf.int64), la)
                 keep_tail = tf.where(over, width - head, tf.zeros_like(la))
@@ -199,7 +200,7 @@ class TextEncoder(tf.Module):
         a = self.ids(texts)
         la = a.row_lengths()
         width = self.seq_len - 2
-        stride = max(1, width // 2) if self.stride is None else int(self.stride)
+        stride = check_stride(self.stride, self.seq_len)
         last = tf.maximum(la - width, 0)
         starts = tf.ragged.range(tf.zeros_like(la), last + 1, stride)
         extra = last % stride != 0  # the last window ends at the text's end
