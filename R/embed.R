@@ -21,6 +21,8 @@
 #' @param long_text,stride,window_pooling With a fitted `x`: how texts longer than its `seq_len` are read (see
 #'   [predict.bert_classifier()]); with windows, a text's vector pools its windows' vectors. `NULL`: the model's
 #'   own settings.
+#' @param precision With a fitted `x`: `"model"` or `"int8"`, as in [predict.bert_classifier()]. The int8
+#'   vectors have a cosine similarity of about 0.98 or more to the float32 ones.
 #' @param ... Unused.
 #' @return A numeric matrix with one row per text (named by the texts' names, if any) and one column per
 #'   hidden unit (384 for the embedded model).
@@ -49,12 +51,13 @@ bert_embed.default <- function(x, pretrained = NULL, pooling = NULL, seq_len = 1
 #' @rdname bert_embed
 #' @export
 bert_embed.bert_classifier <- function(x, newdata, normalize = FALSE, batch_size = NULL, verbose = interactive(),
-                                       long_text = NULL, stride = NULL, window_pooling = NULL, ...) {
+                                       long_text = NULL, stride = NULL, window_pooling = NULL, precision = "model",
+                                       ...) {
   input <- newdata_input(x, newdata)
   py <- live_py(x)
   args <- c(list(input$texts, pairs = input$pairs, report = if (isTRUE(verbose)) progress_reporter()),
             core_args(normalize = normalize, batch_size = batch_size, long_text = long_text, stride = stride,
-                      window_pooling = window_pooling))
+                      window_pooling = window_pooling, precision = precision))
   embedding_matrix(call_core(do.call(py$embed, args)), if (is.character(newdata)) names(newdata) else NULL)
 }
 

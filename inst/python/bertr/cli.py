@@ -220,6 +220,13 @@ def _add_predict(sub) -> None:
             cli_settings.flag_of(name), choices=choices, metavar=None if choices else "WORD", help=help_text
         )
     prediction.add_argument("--stride", type=int, metavar="N", help="tokens between windows (--long-text window)")
+    prediction.add_argument(
+        "--precision",
+        choices=("model", "int8"),
+        default="model",
+        help="model: the network as fitted; int8: int8 weights through ONNX Runtime, faster on CPUs (needs the "
+        "optional onnxruntime and tf2onnx)",
+    )
     output = predict.add_argument_group("output")
     output.add_argument("--output", "-o", required=True, metavar="PRED.csv", help="the CSV file to write (-: stdout)")
     output.add_argument("--keep", nargs="+", action="extend", default=[], metavar="COL", help="input columns to copy")

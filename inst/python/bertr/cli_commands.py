@@ -191,6 +191,8 @@ def predict(args: argparse.Namespace) -> None:
     text, pair = _text_columns(args, saved)
     options = {name: getattr(args, name) for name in ("long_text", "stride", "window_pooling")}
     reading = {name: value for name, value in options.items() if value is not None}  # given ones only
+    if args.precision != "model":
+        reading["precision"] = args.precision
     deciding = {} if args.threshold is None else {"threshold": args.threshold}
     want_prob, want_class = args.type in ("prob", "both"), args.type in ("class", "both")
     if args.threshold is not None and not want_class:

@@ -585,32 +585,52 @@ class BertClassifier:
         return self.batch_size * 2 if batch_size is None else check_positive_int(batch_size, "batch_size")
 
     def _output(
-        self, texts, pairs, batch_size, report=None, long_text=None, stride=None, window_pooling=None
+        self, texts, pairs, batch_size, report=None, long_text=None, stride=None, window_pooling=None, precision="model"
     ) -> np.ndarray:
         """The classifier's outputs per text as every prediction, decision and metric reads them: the network's
         (:meth:`_network_output`) with the model's temperature applied (:meth:`bertr.tasks.Task.calibrated`)."""
-        output = self._network_output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        output = self._network_output(
+            texts, pairs, batch_size, report, "output", long_text, stride, window_pooling, precision
+        )
         return self.task_.calibrated(output)
 
     def _network_output(
-        self, texts, pairs, batch_size, report=None, network=None, long_text=None, stride=None, window_pooling=None
+        self,
+        texts,
+        pairs,
+        batch_size,
+        report=None,
+        kind="output",
+        long_text=None,
+        stride=None,
+        window_pooling=None,
+        precision="model",
     ) -> np.ndarray:
-        """The outputs of ``network`` (default: the classifier's) per text: one cut window each, or (``long_text =
-        "window"``, the model's setting unless given) the pooled outputs of its windows. No temperature."""
-        from .inference import predict_batches  # TensorFlow: the model exists, so it has started
+        """The outputs of the classifier's network (``kind = "summary"``: its summary network, the embeddings) per
+        text: one cut window each, or (``long_text = "window"``, the model's setting unless given) the pooled
+        outputs of its windows. No temperature. ``precision = "int8"``: the network's int8 version (see
+        :mod:`bertr.quantization`)."""
+        from .graph import summary_network  # TensorFlow: the model exists, so it has started
+        from .inference import predict_batches  # TensorFlow, as above
+        from .quantization import check_precision, int8_network  # TensorFlow, as above
 
+        precision = check_precision(precision)
         texts, pairs = self._inputs(texts, pairs)  # checks first that the model is fitted
+        if precision == "int8":
+            network = int8_network(self.model_, kind)
+        else:
+            network = summary_network(self.model_) if kind == "summary" else self.model_
         long_text = check_long_text(self.long_text if long_text is None else long_text, paired=self.paired_)
         placement = getattr(self, "placement_", None)  # where it was fitted in this process; loaded: the default
         batch_size = self._batch_size(batch_size)
         if long_text == "truncate":
             encoded = self.encode(texts, pairs, report)
-            return predict_batches(network or self.model_, encoded, batch_size, report, placement=placement)
+            return predict_batches(network, encoded, batch_size, report, placement=placement)
         how = check_window_pooling(self.window_pooling if window_pooling is None else window_pooling)
         stride = self.stride if stride is None else stride
         windows, owner = self.tokenizer_.encode_windows(texts, self.seq_len, stride, report=report)
-        output = predict_batches(network or self.model_, windows, batch_size, report, placement=placement)
-        normalize = network is None and self.task_.name == "multiclass"  # pooled class probabilities sum to 1
+        output = predict_batches(network, windows, batch_size, report, placement=placement)
+        normalize = kind == "output" and self.task_.name == "multiclass"  # pooled class probabilities sum to 1
         return pool_windows(output, owner, len(texts), how, normalize)
 
     def predict_proba(
@@ -622,11 +642,14 @@ class BertClassifier:
         long_text: str | None = None,
         stride: int | None = None,
         window_pooling: str | None = None,
+        precision: str = "model",
     ) -> np.ndarray:
         """Probabilities: binary (n, 2) in ``classes_`` order; multiclass / multilabel (n, K); soft (n,).
         For regression, the predicted values (n,). ``report`` receives tokenize / predict progress events.
-        ``long_text``, ``stride`` and ``window_pooling`` override the model's (see the class)."""
-        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
+        ``long_text``, ``stride`` and ``window_pooling`` override the model's (see the class). ``precision``:
+        ``"model"`` (the network as fitted) or ``"int8"`` (int8 weights and activations through ONNX Runtime,
+        faster on CPUs, probabilities within a few hundredths; see :mod:`bertr.quantization`)."""
+        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling, precision)
         return self.task_.probabilities(output)
 
     def predict(
@@ -639,14 +662,15 @@ class BertClassifier:
         long_text: str | None = None,
         stride: int | None = None,
         window_pooling: str | None = None,
+        precision: str = "model",
     ) -> np.ndarray:
         """Decisions (see :meth:`bertr.tasks.Task.predict`): classes (binary: probability >= the threshold for the
         second; multiclass: the most probable), 1/0 for a soft label's fraction >= the threshold and for each label
         of a multi-label task, values for regression. The threshold is ``threshold`` (one, or one per label), else
-        the model's own (:meth:`with_threshold`), else 0.5."""
+        the model's own (:meth:`with_threshold`), else 0.5. ``precision`` as :meth:`predict_proba`."""
         self._check_fitted()
         cut = self.task_.check_threshold(threshold)  # before the work
-        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
+        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling, precision)
         return self.task_.predict(output, cut)
 
     def predict_both(
@@ -659,12 +683,13 @@ class BertClassifier:
         long_text: str | None = None,
         stride: int | None = None,
         window_pooling: str | None = None,
+        precision: str = "model",
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(predict_proba(...), predict(...))`` from one pass of the network (an API answering both, the command
         line's ``--type both``)."""
         self._check_fitted()
         cut = self.task_.check_threshold(threshold)  # before the work
-        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
+        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling, precision)
         return self.task_.probabilities(output), self.task_.predict(output, cut)
 
     def embed(
@@ -677,18 +702,17 @@ class BertClassifier:
         long_text: str | None = None,
         stride: int | None = None,
         window_pooling: str | None = None,
+        precision: str = "model",
     ) -> np.ndarray:
         """Embeddings (n, hidden): the fine-tuned text summaries the output layer reads (see
-        :mod:`bertr.embedding`; ``normalize`` scales each to unit length, after pooling a text's windows)."""
+        :mod:`bertr.embedding`; ``normalize`` scales each to unit length, after pooling a text's windows).
+        ``precision`` as :meth:`predict_proba`."""
         check_normalize(normalize)
         self._check_fitted()
-        from .graph import summary_network  # TensorFlow: the model exists, so it has started
-
-        network = summary_network(self.model_)
-        return finish_vectors(
-            self._network_output(texts, pairs, batch_size, report, network, long_text, stride, window_pooling),
-            normalize,
+        output = self._network_output(
+            texts, pairs, batch_size, report, "summary", long_text, stride, window_pooling, precision
         )
+        return finish_vectors(output, normalize)
 
     def _targets(self, texts: list[str], y: Sequence[Any]) -> np.ndarray:
         """Encoded held-out labels, checked against the training classes."""
@@ -715,13 +739,14 @@ class BertClassifier:
         long_text: str | None = None,
         stride: int | None = None,
         window_pooling: str | None = None,
+        precision: str = "model",
     ) -> dict[str, float]:
         """Held-out metrics on labelled texts (see :meth:`bertr.tasks.Task.metrics`; all NaN for no texts);
-        accuracy decides at the model's threshold."""
+        accuracy decides at the model's threshold. ``precision`` as :meth:`predict_proba`."""
         self._check_fitted()
         texts = check_texts(texts, allow_empty=True)
         target = self._targets(texts, y)
-        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling)
+        output = self._output(texts, pairs, batch_size, report, long_text, stride, window_pooling, precision)
         return self.task_.metrics(target, output)
 
     def explain(
@@ -837,7 +862,7 @@ class BertClassifier:
         target = self._targets(texts, y)
         if not len(texts):
             raise BertrError("calibration needs labelled held-out rows, but there are none")
-        raw = self._network_output(texts, pairs, batch_size, report, None, long_text, stride, window_pooling)
+        raw = self._network_output(texts, pairs, batch_size, report, "output", long_text, stride, window_pooling)
         fitted = calibration.fit_temperature(raw, target, self.task_.activation)
         temperature = fitted["temperature"]
         kind = {"multiclass": "multiclass", "multilabel": "multilabel"}.get(self.task_.name, "binary")

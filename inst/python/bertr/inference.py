@@ -96,7 +96,9 @@ def predict_batches(
     placement: Placement | None = None,
 ) -> np.ndarray:
     """Model outputs for every row, in input order, from length-sorted batches in inference mode, each batch
-    split over the local replicas of ``placement`` (default: TensorFlow's default strategy).
+    split over the local replicas of ``placement`` (default: TensorFlow's default strategy). ``model`` is a Keras
+    model, or an object with ``run_batch(token, segment)`` and ``output_shape`` (an
+    :class:`bertr.quantization.Int8Network`), which runs the same batches itself.
 
     ``report`` receives ``{"event": "predict", "step", "steps", "elapsed"}`` about every ``every_seconds``."""
     lengths = lengths_of(data)
@@ -105,9 +107,15 @@ def predict_batches(
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
     throttle = Throttle(every_seconds)
     outputs = []
-    infer = _inference_function(model, placement or place())
+    run_batch = getattr(model, "run_batch", None)
+    if run_batch is None:
+        infer = _inference_function(model, placement or place())
+
+        def run_batch(token, segment):
+            return infer(token, segment).numpy()
+
     for i, rows in enumerate(batches):
-        outputs.append(infer(*padded_batch(data, rows, lengths)).numpy())
+        outputs.append(run_batch(*padded_batch(data, rows, lengths)))
         if report is not None and throttle.due(last=i + 1 == len(batches)):
             report({"event": "predict", "step": i + 1, "steps": len(batches), "elapsed": throttle.elapsed})
     output = np.concatenate(outputs)
