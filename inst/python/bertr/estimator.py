@@ -617,7 +617,7 @@ class BertClassifier:
         precision = check_precision(precision)
         texts, pairs = self._inputs(texts, pairs)  # checks first that the model is fitted
         if precision == "int8":
-            network = int8_network(self.model_, kind)
+            network = int8_network(self, kind)
         else:
             network = summary_network(self.model_) if kind == "summary" else self.model_
         long_text = check_long_text(self.long_text if long_text is None else long_text, paired=self.paired_)

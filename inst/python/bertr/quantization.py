@@ -14,14 +14,18 @@ Why these settings (bench/int8.py on this 2-core AMD EPYC with AVX-512 VNNI; the
 the test AUC fell from 0.8443 to 0.8328 and probabilities moved by up to 0.12; per-channel weights kept the AUC
 (0.8454) at 3.6x, probabilities within 0.04.
 
-The conversion takes seconds (about 15 s for the embedded model) and is done once per network and process: the
-int8 graph is kept while the fitted model lives (see :func:`int8_network`), not saved with it. onnxruntime, onnx
-and tf2onnx are optional (``requirements-int8.txt``); without them int8 prediction is a clear error.
+The conversion takes seconds (about 20 s for the embedded model, in a child process: see :func:`int8_network`)
+and is done once per network and process: the int8 graph is kept while the fitted model lives, not saved with it.
+onnxruntime, onnx and tf2onnx are optional (``requirements-int8.txt``); without them int8 prediction is a clear
+error.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import tempfile
 import weakref
 from pathlib import Path
@@ -76,57 +80,103 @@ class Int8Network:
         return self._session.run(None, feed)[0]
 
 
-def int8_network(model, kind: str = "output") -> Int8Network:
-    """The int8 version of the fitted classifier ``model`` (``kind = "summary"``: of its summary network, the
-    embeddings), converted at the first call and kept while ``model`` lives."""
+def int8_network(classifier, kind: str = "output") -> Int8Network:
+    """The int8 version of the fitted ``classifier``'s network (``kind = "summary"``: of its summary network, the
+    embeddings), converted at the first call and kept while its Keras model lives.
+
+    The conversion runs in a child Python process (the model saved to a temporary directory and read there):
+    tf2onnx's freezing and graph rewriting take about 4 GB of memory for the embedded model's 90 MB of weights,
+    and a process keeps much of it; the child returns it all when it ends."""
+    model = classifier.model_
     cached = _networks.setdefault(model, {})
     if kind not in cached:
-        from .graph import summary_network  # the classifier's graph module; TensorFlow has started
-
-        cached[kind] = quantize(summary_network(model) if kind == "summary" else model)
+        onnxruntime = _modules()[0]  # a missing package is named before any work
+        if any(layer.dtype_policy.compute_dtype != "float32" for layer in model.layers):
+            raise BertrError(
+                "int8 prediction needs a model fitted in float32 (this one computes in a mixed precision); "
+                'predict with precision = "model"'
+            )
+        width = int(model.output_shape[-1]) if kind == "output" else _summary_width(model)
+        cached[kind] = Int8Network(_session(onnxruntime, _convert_in_child(classifier, kind)), width)
     return cached[kind]
 
 
-def quantize(network) -> Int8Network:
-    """``network`` (a Keras model taking [token, segment]) as an int8 ONNX Runtime session (see the module)."""
-    onnxruntime, tf2onnx, quantize_dynamic, quant_type = _modules()
-    if any(layer.dtype_policy.compute_dtype != "float32" for layer in network.layers):
-        raise BertrError(
-            "int8 prediction needs a model fitted in float32 (this one computes in a mixed precision); "
-            'predict with precision = "model"'
+def _summary_width(model) -> int:
+    from .graph import summary_layer  # the classifier's graph module; TensorFlow has started
+
+    return int(summary_layer(model).output.shape[-1])
+
+
+def _convert_in_child(classifier, kind: str) -> bytes:
+    """The int8 ONNX model of ``classifier``'s network ``kind``, made by :func:`main` in a child process."""
+    with tempfile.TemporaryDirectory(prefix="bertr-int8-") as tmp:
+        saved = classifier.save(str(Path(tmp) / "model"))
+        out = Path(tmp) / "int8.onnx"
+        env = {key: value for key, value in os.environ.items() if key != "LD_LIBRARY_PATH"}  # R's (see DESIGN.md)
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
+        env["CUDA_VISIBLE_DEVICES"] = ""  # the conversion needs no GPU, and must not take its memory
+        done = subprocess.run(
+            [sys.executable, "-m", "bertr.quantization", saved, kind, str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
-    spec = [tf.TensorSpec((None, None), tf.int32, name="token"), tf.TensorSpec((None, None), tf.int32, name="segment")]
-
-    def infer(token, segment):
-        return network([token, segment], training=False)
-
-    quiet = [logging.getLogger(name) for name in ("tf2onnx", "onnxruntime", "root")]
-    levels = [logger.level for logger in quiet]
-    for logger in quiet:  # tf2onnx logs every step of the conversion, the quantizer its pre-processing advice
-        logger.setLevel(logging.ERROR)
-    try:
-        with tempfile.TemporaryDirectory(prefix="bertr-int8-") as tmp:
-            fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-            with runtime.quiet_native_stderr():
-                tf2onnx.convert.from_function(
-                    tf.function(infer), input_signature=spec, opset=OPSET, output_path=str(fp32)
-                )
-            quantize_dynamic(
-                fp32,
-                int8,
-                weight_type=quant_type.QInt8,
-                per_channel=True,
-                reduce_range=True,
-                op_types_to_quantize=["MatMul"],
+        if done.returncode != 0 or not out.exists():
+            lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+            raise BertrError(
+                f"converting the model to int8 failed (exit status {done.returncode}): "
+                f"{lines[-1] if lines else 'no message'}"
             )
-            content = int8.read_bytes()
-    finally:
-        for logger, level in zip(quiet, levels, strict=True):
-            logger.setLevel(level)
+        return out.read_bytes()
+
+
+def _session(onnxruntime, content: bytes):
     options = onnxruntime.SessionOptions()
     inter_op, intra_op = runtime.default_threads()  # as TensorFlow's pools (see bertr.runtime)
     options.inter_op_num_threads, options.intra_op_num_threads = inter_op, intra_op
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only
-    session = onnxruntime.InferenceSession(content, options, providers=["CPUExecutionProvider"])
-    return Int8Network(session, int(network.output_shape[-1]))
+    return onnxruntime.InferenceSession(content, options, providers=["CPUExecutionProvider"])
+
+
+def convert(network) -> bytes:
+    """``network`` (a Keras model taking [token, segment]) as an int8 ONNX model (see the module)."""
+    _, tf2onnx, quantize_dynamic, quant_type = _modules()
+    spec = [tf.TensorSpec((None, None), tf.int32, name="token"), tf.TensorSpec((None, None), tf.int32, name="segment")]
+
+    def infer(token, segment):
+        return network([token, segment], training=False)
+
+    for name in ("tf2onnx", "onnxruntime", "root"):  # tf2onnx logs every step, the quantizer its advice
+        logging.getLogger(name).setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="bertr-int8-") as tmp:
+        fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        tf2onnx.convert.from_function(tf.function(infer), input_signature=spec, opset=OPSET, output_path=str(fp32))
+        quantize_dynamic(
+            fp32,
+            int8,
+            weight_type=quant_type.QInt8,
+            per_channel=True,
+            reduce_range=True,
+            op_types_to_quantize=["MatMul"],
+        )
+        return int8.read_bytes()
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bertr.quantization SAVED_MODEL KIND OUT.onnx``: the child process of :func:`int8_network`."""
+    from .estimator import BertClassifier  # only the child process reads a saved model
+    from .graph import summary_network  # as above
+
+    saved, kind, out = argv
+    model = BertClassifier.load(saved).model_
+    content = convert(summary_network(model) if kind == "summary" else model)
+    partial = Path(out + ".partial")
+    partial.write_bytes(content)
+    partial.replace(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

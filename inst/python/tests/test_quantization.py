@@ -59,10 +59,10 @@ def test_int8_predicts_as_float32_on_the_embedded_model(embedded):
 def test_the_int8_network_is_converted_once_per_model(embedded, monkeypatch):
     embedded.predict_proba(["tea"], precision="int8")  # converted (or already)
 
-    def fail(network):
+    def fail(classifier, kind):
         raise AssertionError("converted again")
 
-    monkeypatch.setattr(quantization, "quantize", fail)
+    monkeypatch.setattr(quantization, "_convert_in_child", fail)
     embedded.predict_proba(["coffee", "tea"], precision="int8")
 
 
