@@ -108,7 +108,8 @@ def _summary_width(model) -> int:
 
 
 def _convert_in_child(classifier, kind: str) -> bytes:
-    """The int8 ONNX model of ``classifier``'s network ``kind``, made by :func:`main` in a child process."""
+    """The int8 ONNX model of ``classifier``'s network ``kind``, made in a child process by
+    :mod:`bertr.quantization_child`."""
     with tempfile.TemporaryDirectory(prefix="bertr-int8-") as tmp:
         saved = classifier.save(str(Path(tmp) / "model"))
         out = Path(tmp) / "int8.onnx"
@@ -116,7 +117,7 @@ def _convert_in_child(classifier, kind: str) -> bytes:
         env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
         env["CUDA_VISIBLE_DEVICES"] = ""  # the conversion needs no GPU, and must not take its memory
         done = subprocess.run(
-            [sys.executable, "-m", "bertr.quantization", saved, kind, str(out)],
+            [sys.executable, "-m", "bertr.quantization_child", saved, kind, str(out)],
             env=env,
             capture_output=True,
             text=True,
@@ -162,21 +163,3 @@ def convert(network) -> bytes:
             op_types_to_quantize=["MatMul"],
         )
         return int8.read_bytes()
-
-
-def main(argv: list[str]) -> int:
-    """``python -m bertr.quantization SAVED_MODEL KIND OUT.onnx``: the child process of :func:`int8_network`."""
-    from .estimator import BertClassifier  # only the child process reads a saved model
-    from .graph import summary_network  # as above
-
-    saved, kind, out = argv
-    model = BertClassifier.load(saved).model_
-    content = convert(summary_network(model) if kind == "summary" else model)
-    partial = Path(out + ".partial")
-    partial.write_bytes(content)
-    partial.replace(out)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
