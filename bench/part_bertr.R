@@ -15,6 +15,7 @@ fit <- bert_train(data$train, "review", "score", seq_len = s$seq_len, batch_size
                   epochs = s$epochs, learning_rate = s$learning_rate, validation_split = 0, seed = s$seed,
                   precision = precision, verbose = FALSE)
 train_s <- sum(fit$history$seconds)  # the epochs themselves: no tokenization or model loading
+rss_after_training <- peak_rss_gb() # before any prediction (write_part's peak_rss_gb covers the whole part)
 predict_once <- function() predict(fit, data$test, type = "prob")
 prob <- predict_once()
 predict_t <- timed(predict_once, reps = 3)
@@ -54,6 +55,7 @@ write_part(list(
   predict_s = predict_t$median_s, predict_runs_s = predict_t$runs_s,
   predict_examples_per_s = nrow(data$test) / predict_t$median_s,
   test_auc = roc_auc(prob, positive), int8 = if (length(int8)) int8,
+  peak_rss_gb_after_training = round(rss_after_training, 3),
   real_tokens = s$epochs * sum(real_lengths), processed_tokens = processed,
   useful_flops = s$epochs * training_flops(real_lengths, config)
 ), out)

@@ -35,7 +35,8 @@ sizes <- if (nzchar(Sys.getenv("BERTR_BENCH_ROWS"))) c(100, 1000) else c(1000, 1
 scale <- list()
 for (n in sizes) {
   for (precision in if (n <= 10000) c("model", "int8") else "int8") {
-    scale[[length(scale) + 1]] <- run_part("scale", c(BERTR_BENCH_MODEL = model_dir, BERTR_BENCH_TEXTS = n,
+    scale[[length(scale) + 1]] <- run_part("scale", c(BERTR_BENCH_MODEL = model_dir,
+                                                      BERTR_BENCH_TEXTS = format(n, scientific = FALSE),
                                                       BERTR_BENCH_PRECISION = precision))
   }
 }
