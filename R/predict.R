@@ -23,8 +23,9 @@
 #'   `NULL`: the model's own settings.
 #' @param precision `"model"` (the network as fitted) or `"int8"`: int8 weights with activations quantized per
 #'   batch, run by ONNX Runtime (the optional Python packages onnxruntime and tf2onnx, installed by
-#'   [install_bertr()]). On a CPU it predicts about 2-3x faster; probabilities move by a few hundredths at most
-#'   (the test AUC of the benchmark's model by less than 0.003); as activations are quantized per batch, a text's
+#'   [install_bertr()]). On a CPU it predicts about 2x faster; a text's probability can move by up to about 0.1
+#'   (0.12 at most over the benchmark's 1,000 reviews, whose test AUC moved by 0.0001); as activations are
+#'   quantized per batch, a text's
 #'   probability can differ in the fourth decimal with the other texts of its batch. The model is converted at its
 #'   first int8 prediction in an R session (seconds), then kept while the model is loaded.
 #' @param ... Unused.

@@ -92,7 +92,7 @@ def main() -> None:
         "feed": feed,
         "forward": lambda: [forward(t, s).numpy() for t, s in fed],
         "forward_backward": lambda: [
-            forward_backward(t, s, target[rows])[0].numpy() for (t, s), rows in zip(fed, batches, strict=True)
+            forward_backward(t, s, target[rows])[-1].numpy() for (t, s), rows in zip(fed, batches, strict=True)
         ],
         "step": lambda: [
             step(t, s, target[rows], w).numpy() for (t, s), rows, w in zip(fed, batches, weights, strict=True)
