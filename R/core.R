@@ -13,6 +13,10 @@ core <- NULL
   Sys.setenv(TF_USE_LEGACY_KERAS = "1")
   if (!nzchar(Sys.getenv("TF_CPP_MIN_LOG_LEVEL"))) Sys.setenv(TF_CPP_MIN_LOG_LEVEL = "2")
   use_bertr_env()
+  # the user's own library path without the entries R put in front, for the core's Python subprocesses (the int8
+  # conversion), which must not load R's libraries (see run_python_process())
+  user_path <- tryCatch(user_library_path(), error = function(e) NULL)
+  Sys.setenv(BERTR_USER_LIBRARY_PATH = if (is.null(user_path)) "" else user_path)
   core <<- reticulate::import_from_path(
     "bertr",
     path = system.file("python", package = pkgname, lib.loc = libname),

@@ -77,7 +77,8 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
   recorded <- if (file.exists(stamp_file)) strsplit(readLines(stamp_file, warn = FALSE)[1], "+", fixed = TRUE)[[1]]
   wanted <- vapply(names(extras)[vapply(extras, `[[`, logical(1), "wanted")], extra_stamp, "")
   up_to_date <- !force && file.exists(env_python) && length(recorded) > 0 &&
-    identical(paste(setdiff(recorded, vapply(names(extras), extra_stamp, "")), collapse = "+"), stamp) &&
+    identical(paste(grep(paste0("^(", paste(names(extras), collapse = "|"), "):"), recorded, value = TRUE,
+                         invert = TRUE), collapse = "+"), stamp) &&
     all(wanted %in% recorded) # an extra not asked for may be there
   if (!up_to_date) {
     if (!nzchar(python) || !file.exists(python)) {
@@ -98,8 +99,9 @@ install_bertr <- function(envname = bertr_env_path(), python = Sys.getenv("BERTR
     for (name in names(extras)) {
       extra <- extras[[name]]
       if (extra$wanted && !is.null(step(paste0("Installing ", extra$what), env_python,
-                                        c("-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r",
-                                          shQuote(extra$file)), required = FALSE))) {
+                                        c("-m", "pip", "install", "--disable-pip-version-check", "--quiet",
+                                          "-r", shQuote(req), "-r", shQuote(extra$file)), # the pins hold
+                                        required = FALSE))) {
         installed <- paste0(installed, "+", extra_stamp(name))
       }
     }

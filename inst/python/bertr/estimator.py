@@ -616,17 +616,18 @@ class BertClassifier:
 
         precision = check_precision(precision)
         texts, pairs = self._inputs(texts, pairs)  # checks first that the model is fitted
-        if precision == "int8":
-            network = int8_network(self, kind)
-        else:
-            network = summary_network(self.model_) if kind == "summary" else self.model_
         long_text = check_long_text(self.long_text if long_text is None else long_text, paired=self.paired_)
         placement = getattr(self, "placement_", None)  # where it was fitted in this process; loaded: the default
         batch_size = self._batch_size(batch_size)
+        if long_text == "window":
+            how = check_window_pooling(self.window_pooling if window_pooling is None else window_pooling)
+        if precision == "int8" and texts:  # after the cheap checks: the conversion takes seconds
+            network = int8_network(self, kind)
+        else:
+            network = summary_network(self.model_) if kind == "summary" else self.model_
         if long_text == "truncate":
             encoded = self.encode(texts, pairs, report)
             return predict_batches(network, encoded, batch_size, report, placement=placement)
-        how = check_window_pooling(self.window_pooling if window_pooling is None else window_pooling)
         stride = self.stride if stride is None else stride
         windows, owner = self.tokenizer_.encode_windows(texts, self.seq_len, stride, report=report)
         output = predict_batches(network, windows, batch_size, report, placement=placement)

@@ -98,7 +98,12 @@ def int8_network(classifier, kind: str = "output") -> Int8Network:
                 'predict with precision = "model"'
             )
         width = int(model.output_shape[-1]) if kind == "output" else _summary_width(model)
-        cached[kind] = Int8Network(_session(onnxruntime, _convert_in_child(classifier, kind)), width)
+        content = _convert_in_child(classifier, kind)
+        try:
+            session = _session(onnxruntime, content)
+        except Exception as exc:  # onnxruntime's own error types: one message for the user
+            raise BertrError(f"ONNX Runtime cannot run the int8 model: {str(exc).strip().splitlines()[-1]}") from None
+        cached[kind] = Int8Network(session, width)
     return cached[kind]
 
 
@@ -114,16 +119,22 @@ def _convert_in_child(classifier, kind: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="bertr-int8-") as tmp:
         saved = classifier.save(str(Path(tmp) / "model"))
         out = Path(tmp) / "int8.onnx"
-        env = {key: value for key, value in os.environ.items() if key != "LD_LIBRARY_PATH"}  # R's (see DESIGN.md)
-        env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
-        env["CUDA_VISIBLE_DEVICES"] = ""  # the conversion needs no GPU, and must not take its memory
-        done = subprocess.run(
-            [sys.executable, "-m", "bertr.quantization_child", saved, kind, str(out)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "bertr.quantization_child", saved, kind, str(out)],
+                env=_child_environment(),
+                cwd=tmp,  # -m puts the working directory first on the path: nothing there may shadow bertr
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except OSError as exc:
+            raise BertrError(f"converting the model to int8 failed: cannot start {sys.executable} ({exc})") from None
+        if done.returncode < 0:
+            raise BertrError(
+                f"converting the model to int8 failed: the conversion process was killed (signal {-done.returncode}); "
+                "it needs about 4 GB of memory for the embedded model"
+            )
         if done.returncode != 0 or not out.exists():
             lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
             raise BertrError(
@@ -133,9 +144,25 @@ def _convert_in_child(classifier, kind: str) -> bytes:
         return out.read_bytes()
 
 
+def _child_environment() -> dict[str, str]:
+    """The conversion process's environment: bertr importable, no GPU, no cluster; started from R (``R_HOME``), the
+    library path without the entries R put in front (R exports the user's own as ``BERTR_USER_LIBRARY_PATH``;
+    with R's, a shared-library Python loads the wrong libpython, see DESIGN.md)."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_CONFIG"}
+    if "R_HOME" in env:
+        user = env.get("BERTR_USER_LIBRARY_PATH", "")
+        if user:
+            env["LD_LIBRARY_PATH"] = user
+        else:
+            env.pop("LD_LIBRARY_PATH", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
+    env["CUDA_VISIBLE_DEVICES"] = ""  # the conversion needs no GPU, and must not take its memory
+    return env
+
+
 def _session(onnxruntime, content: bytes):
     options = onnxruntime.SessionOptions()
-    inter_op, intra_op = runtime.default_threads()  # as TensorFlow's pools (see bertr.runtime)
+    inter_op, intra_op = runtime.configure_threads()  # the pools in force (the model's threads), unchanged
     options.inter_op_num_threads, options.intra_op_num_threads = inter_op, intra_op
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only

@@ -92,9 +92,31 @@ def test_int8_follows_each_task_and_window_setting(tiny_hf, label, settings):
         np.testing.assert_allclose(int8.sum(axis=1), 1.0, atol=1e-5)  # windows' max renormalised, as float32
 
 
-def test_int8_with_no_texts(tiny_hf):
+def test_no_texts_and_bad_settings_need_no_conversion(tiny_hf, monkeypatch):
     clf = tiny(tiny_hf).fit(*toy_data(1))
+
+    def fail(classifier, kind):
+        raise AssertionError("converted")
+
+    monkeypatch.setattr(quantization, "_convert_in_child", fail)
     assert clf.predict_proba([], precision="int8").shape == (0, 2)
+    with pytest.raises(BertrError, match="window_pooling"):
+        clf.predict_proba(["tea"], precision="int8", long_text="window", window_pooling="median")
+    with pytest.raises(BertrError, match="batch_size"):
+        clf.predict_proba(["tea"], precision="int8", batch_size=-1)
+
+
+def test_the_child_process_gets_the_users_library_path_not_rs(monkeypatch):
+    monkeypatch.setenv("R_HOME", "/usr/lib/R")
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/usr/lib/R/lib:/opt/mine")
+    monkeypatch.setenv("BERTR_USER_LIBRARY_PATH", "/opt/mine")
+    monkeypatch.setenv("TF_CONFIG", "{}")
+    env = quantization._child_environment()
+    assert env["LD_LIBRARY_PATH"] == "/opt/mine" and "TF_CONFIG" not in env and env["CUDA_VISIBLE_DEVICES"] == ""
+    monkeypatch.setenv("BERTR_USER_LIBRARY_PATH", "")
+    assert "LD_LIBRARY_PATH" not in quantization._child_environment()
+    monkeypatch.delenv("R_HOME")
+    assert quantization._child_environment()["LD_LIBRARY_PATH"] == "/usr/lib/R/lib:/opt/mine"  # not under R
 
 
 def test_precision_is_checked_before_the_work(tiny_hf, monkeypatch):
