@@ -57,10 +57,11 @@ def main() -> None:
     parser.add_argument("--train", required=True)
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--precision", default="float32")
+    parser.add_argument("--dropout", type=float, default=None, help="the encoder's dropout (default: the config's)")
     args = parser.parse_args()
     texts, labels = read_reviews(args.train)
     clf = BertClassifier(
-        seq_len=128, batch_size=32, epochs=1, validation_split=0, seed=1, precision=args.precision
+        seq_len=128, batch_size=32, epochs=1, validation_split=0, seed=1, precision=args.precision, dropout=args.dropout
     ).fit(texts[:64], labels[:64])  # a compiled model with its optimizer (and its traced step)
     model = clf.model_
     encoded = clf.encode(texts)
@@ -122,6 +123,7 @@ def main() -> None:
         {
             "batches": len(batches),
             "precision": args.precision,
+            "dropout": args.dropout,
             "sparse_gradients": sparse,
             "matmul_peak_gflops": peak,
             "useful_forward_fraction_of_peak": per_batch / result["forward"] / 1e9 / peak,
