@@ -57,9 +57,10 @@ training_flops <- function(lengths, config) {
   3 * n * sum(l * (8 * h^2 + 4 * h * i) + 4 * l^2 * h)
 }
 
-peak_rss_gb <- function() {
-  # ru_maxrss is in KiB on Linux; this process holds R, Python and TensorFlow
-  reticulate::import("resource")$getrusage(0L)$ru_maxrss * 1024 / 1e9
+peak_rss_gb <- function(who = 0L) {
+  # ru_maxrss is in KiB on Linux; this process holds R, Python and TensorFlow (who = -1L: the largest of its
+  # finished child processes, e.g. the int8 conversion's)
+  reticulate::import("resource")$getrusage(who)$ru_maxrss * 1024 / 1e9
 }
 
 write_part <- function(result, path) {

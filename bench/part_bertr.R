@@ -29,8 +29,7 @@ if (precision == "float32") {
   int8 <- c(int8, list(predict_s = int8_t$median_s, predict_runs_s = int8_t$runs_s,
                        predict_examples_per_s = nrow(data$test) / int8_t$median_s,
                        test_auc = roc_auc(prob8, positive), max_abs_prob_difference = max(abs(prob8 - prob)),
-                       conversion_child_peak_rss_gb = reticulate::import("resource")$getrusage(-1L)$ru_maxrss *
-                         1024 / 1e9))
+                       conversion_child_peak_rss_gb = peak_rss_gb(-1L)))
   if (nzchar(Sys.getenv("BERTR_BENCH_MODEL"))) bert_save(fit, Sys.getenv("BERTR_BENCH_MODEL"))
 }
 

@@ -21,9 +21,5 @@ write_part(list(
   convert_s = convert_s, predict_s = predict_s, predict_texts_per_s = n / predict_s,
   peak_rss_gb_after_loading = round(rss_loaded, 3),
   # the int8 conversion's child process (tf2onnx; see bertr.quantization): its own peak, not this process's
-  conversion_child_peak_rss_gb = if (precision == "int8") {
-    round(reticulate::import("resource")$getrusage(-1L)$ru_maxrss * 1024 / 1e9, 3)
-  } else {
-    NA
-  }
+  conversion_child_peak_rss_gb = if (precision == "int8") round(peak_rss_gb(-1L), 3) else NA
 ), out)
