@@ -27,12 +27,14 @@ model_py <- reticulate::import("bertr.graph")
 optim <- reticulate::import("bertr.optim")
 core$runtime$set_seed(s$seed)
 pretrained <- core$load_pretrained()
-# keras-bert's own layers (its MultiHeadAttention, not bertr's fused one), with the exact GELU the weights need
+# keras-bert's own layers (its MultiHeadAttention and LayerNormalization, not bertr's fused ones), with the exact
+# GELU the weights need
 get_model <- model_py[["_get_model"]]
 c(inputs, hidden) %<-% get_model(pretrained$config, s$seq_len, NULL)
 bert <- keras$Model(inputs = inputs, outputs = hidden)
 model_py$set_encoder_weights(bert, pretrained)
-stopifnot(!any(vapply(bert$layers, function(layer) inherits(layer, "bertr.graph.FusedMultiHeadAttention"), logical(1))))
+fused <- c("bertr.graph.FusedMultiHeadAttention", "bertr.graph.FusedLayerNormalization")
+stopifnot(!any(vapply(bert$layers, function(layer) inherits(layer, fused), logical(1))))
 cls <- layers$Extract(index = 0L, name = "Extract")(bert$output)
 pooled <- keras$layers$Dense(pretrained$config$hidden_size, activation = "tanh", name = "NSP-Dense")(cls)
 output <- keras$layers$Dense(1L, activation = "sigmoid",

@@ -1,16 +1,26 @@
-"""The encoder's cheaper pieces give keras-bert's results: fused multi-head attention (outputs and gradients,
-with padding) and the exact GELU's written-out gradient."""
+"""The encoder's cheaper pieces give keras-bert's results: fused multi-head attention and layer norms (outputs
+and gradients, with padding) and the exact GELU's written-out gradient."""
 
 import math
 
+import keras_bert.bert
 import keras_transformer.transformer
 import numpy as np
 import tensorflow as tf
 import tf_keras
+from keras_layer_normalization import LayerNormalization
 from keras_multi_head import MultiHeadAttention
 
 from bertr import load_pretrained
-from bertr.graph import ACTIVATIONS, FusedMultiHeadAttention, _get_model, build_encoder, gelu_exact, set_encoder_weights
+from bertr.graph import (
+    ACTIVATIONS,
+    FusedLayerNormalization,
+    FusedMultiHeadAttention,
+    _get_model,
+    build_encoder,
+    gelu_exact,
+    set_encoder_weights,
+)
 
 
 def _encoders(pretrained):
@@ -33,7 +43,7 @@ def _batch(vocab_size, rows=4, length=24, seed=0):
     return token, segment
 
 
-def test_fused_attention_is_used_and_the_builder_is_restored(tiny_hf):
+def test_fused_layers_are_used_and_the_builders_are_restored(tiny_hf):
     pretrained = load_pretrained(tiny_hf)
     fused, stock = _encoders(pretrained)
     assert (
@@ -42,9 +52,14 @@ def test_fused_attention_is_used_and_the_builder_is_restored(tiny_hf):
     assert not any(isinstance(layer, FusedMultiHeadAttention) for layer in stock.layers)
     assert sum(type(layer) is MultiHeadAttention for layer in stock.layers) == pretrained.config.num_hidden_layers
     assert keras_transformer.transformer.MultiHeadAttention is MultiHeadAttention
+    norms = 2 * pretrained.config.num_hidden_layers + 1  # two per layer and the embeddings'
+    assert sum(isinstance(layer, FusedLayerNormalization) for layer in fused.layers) == norms
+    assert sum(type(layer) is LayerNormalization for layer in stock.layers) == norms
+    assert keras_transformer.transformer.LayerNormalization is LayerNormalization
+    assert keras_bert.bert.LayerNormalization is LayerNormalization
 
 
-def test_fused_attention_equals_keras_bert_outputs_and_gradients(tiny_hf):
+def test_fused_layers_equal_keras_bert_outputs_and_gradients(tiny_hf):
     pretrained = load_pretrained(tiny_hf)
     fused, stock = _encoders(pretrained)
     token, segment = _batch(pretrained.config.vocab_size)
