@@ -317,6 +317,14 @@ class BertClassifier:
         checkpointer = self._initialize_checkpoints(trainer, checkpoint_dir, checkpoint_every, resume, rows, callback)
         # only the chief writes checkpoints (every worker holds the same state, and reads the chief's to resume)
         trainer.checkpoint = None if checkpointer is None or not placement.chief else checkpointer.save
+        described = {
+            "name": pretrained.name,
+            "path": str(pretrained.path),
+            "layout": pretrained.layout,
+            "do_lower_case": pretrained.do_lower_case,
+            **pretrained.config.to_dict(),
+        }
+        del pretrained  # its weight arrays (90 MB for the embedded model) are in the model now: not kept while training
         state = trainer.run()
         self.placement_ = placement
         self.task_ = data.task
@@ -325,13 +333,7 @@ class BertClassifier:
         self.model_ = model
         self.tokenizer_ = tokenizer
         self.pooling_ = pooling
-        self.pretrained_ = {
-            "name": pretrained.name,
-            "path": str(pretrained.path),
-            "layout": pretrained.layout,
-            "do_lower_case": pretrained.do_lower_case,
-            **pretrained.config.to_dict(),
-        }
+        self.pretrained_ = described
         stopping = trainer.early_stopping
         self._set_record(
             FitRecord(
