@@ -7,7 +7,8 @@
 #' divided, the one with the least log loss on `data`. It returns the model with it: `predict(type = "prob")`,
 #' [bert_evaluate()] and [bert_threshold()] then read calibrated probabilities, and [bert_save()] keeps it.
 #'
-#' A temperature keeps the order of the scores, so AUC and the bias metrics do not change; nor does any
+#' A temperature keeps the order of a binary or multi-label model's scores, so AUC and the bias metrics do not
+#' change (a multi-class model's one-vs-rest AUC can move a little: the softmax couples the classes); nor does any
 #' decision: 0.5 (a logit of 0) and the most probable class stay put, and a threshold the model has (from
 #' [bert_threshold()]) is carried to the calibrated scale so that it flags the same texts (with a message). Choose a
 #' threshold after calibrating to have it on the calibrated scale from the start. The temperature is fitted from

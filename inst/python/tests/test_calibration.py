@@ -247,7 +247,9 @@ def test_multiclass_calibration_keeps_the_most_probable_class(tiny_hf):
     calibrated = clf.with_temperature(facts["temperature"], facts)
     raw, prob = clf.predict_proba(HELD_OUT), calibrated.predict_proba(HELD_OUT)
     assert np.allclose(prob.sum(1), 1) and np.array_equal(prob.argmax(1), raw.argmax(1))
-    assert facts["metrics"]["auc"][0] == facts["metrics"]["auc"][1]
+    assert facts["metrics"]["accuracy"][0] == facts["metrics"]["accuracy"][1]  # the decisions stay
+    # no equality of the one-vs-rest AUC: a softmax couples the classes, so dividing the logits can reorder two rows'
+    # probabilities of one class (logits (1, 0, 0) and (2, 1.9, -10): class 1 at 0.58 and 0.52, at T = 10 0.36, 0.44)
     assert facts["metrics"]["loss"][1] <= facts["metrics"]["loss"][0]
     assert set(calibrated.evaluate(HELD_OUT, held)) == {"loss", "accuracy", "macro_f1", "auc", "ece"}
 
