@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf_keras  # noqa: E402
 
+from bertr import inference  # noqa: E402
 from bertr.inference import lengths_of, padded_batch  # noqa: E402
 from bertr.training import _train_function, epoch_batches  # noqa: E402
 
@@ -58,7 +59,10 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--precision", default="float32")
     parser.add_argument("--dropout", type=float, default=None, help="the encoder's dropout (default: the config's)")
+    parser.add_argument("--pad-multiple", type=int, default=None, help="batch widths' multiple (default: bertr's)")
     args = parser.parse_args()
+    if args.pad_multiple is not None:
+        inference.PAD_MULTIPLE = args.pad_multiple
     texts, labels = read_reviews(args.train)
     clf = BertClassifier(
         seq_len=128, batch_size=32, epochs=1, validation_split=0, seed=1, precision=args.precision, dropout=args.dropout
@@ -124,6 +128,9 @@ def main() -> None:
             "batches": len(batches),
             "precision": args.precision,
             "dropout": args.dropout,
+            "pad_multiple": inference.PAD_MULTIPLE,
+            "real_tokens": int(sum(lengths[rows].sum() for rows in batches)),
+            "padded_tokens": int(sum(token.size for token, _ in fed)),
             "sparse_gradients": sparse,
             "matmul_peak_gflops": peak,
             "useful_forward_fraction_of_peak": per_batch / result["forward"] / 1e9 / peak,
