@@ -118,6 +118,9 @@ if (has_peer) {
                                   ratios$predict_int8_vs_peer >= 1.5)
   ))
 }
+# one scale part as a data frame row; a field a part wrote as NA comes back from the JSON as NULL (the conversion
+# child's RSS without int8), and as.data.frame() refuses a NULL
+scale_row <- function(part) as.data.frame(lapply(part, function(value) if (is.null(value)) NA else value))
 result <- list(
   benchmark = "bertr bench (issues 5 and 17)", date = format(started, "%Y-%m-%d %H:%M:%S %Z"),
   minutes = round(as.numeric(difftime(Sys.time(), started, units = "mins")), 1),
@@ -127,7 +130,7 @@ result <- list(
                              "(l (8 H^2 + 4 H I) + 4 l^2 H), l = the row's real tokens")),
   machine = parts$peak, tokenize = parts$tokenize, recipe = recipe, bertr = ours, bertr_bf16 = bf16,
   hugging_face_torch = peer, hugging_face_torch_bf16 = peer_bf16,
-  scale = do.call(rbind, lapply(scale, as.data.frame)),
+  scale = do.call(rbind, lapply(scale, scale_row)),
   ratios = ratios, targets = targets
 )
 json <- jsonlite::toJSON(result, auto_unbox = TRUE, digits = NA, pretty = TRUE)
