@@ -3,7 +3,8 @@
 Fine-tuned BERTs tend to state probabilities more extreme than their accuracy (Guo et al. 2017, "On Calibration of
 Modern Neural Networks"). Temperature scaling divides the network's logits by one number ``T > 0`` fitted on
 held-out labelled rows, by the least negative log-likelihood: ``T > 1`` softens over-confident probabilities. A
-positive ``T`` keeps the order of a model's scores (and so its AUC), its decisions at 0.5 (a logit of 0) and its
+positive ``T`` keeps the order of a binary or multi-label model's scores (and so its AUC; a multi-class model's
+one-vs-rest AUC can move, as the softmax couples the classes), its decisions at 0.5 (a logit of 0) and its
 most probable class; probabilities that end within about 1e-16 of 1 (float64's resolution there) can become equal.
 
 The output layer has its activation built in, so the logits are recovered from its float32 outputs:
