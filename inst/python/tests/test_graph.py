@@ -135,3 +135,35 @@ def test_pooling_follows_the_checkpoint(tiny_hf, tmp_path):
     assert detect_pooling(st) == "mean" and load_pretrained(st).pooling == "mean"
     (st / "modules.json").write_text("{not json")
     assert detect_pooling(st) == "cls"
+
+
+def test_fused_layer_norm_equals_the_stock_layer_in_a_graph_and_in_bfloat16():
+    """Outputs and gradients (inputs, gamma, beta) of the written-out layer norm against keras-layer-normalization's,
+    inside a tf.function, in float32 and under the mixed_bfloat16 policy (bfloat16 computations, float32 weights)."""
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(3, 5, 8)) * 3 + 1, tf.float32)
+    dy = tf.constant(rng.normal(size=(3, 5, 8)), tf.float32)
+    weights = [rng.normal(size=8).astype(np.float32) + 1, rng.normal(size=8).astype(np.float32)]
+    for policy, tolerance in (("float32", 1e-5), ("mixed_bfloat16", 5e-2)):
+        tf_keras.mixed_precision.set_global_policy(policy)
+        try:
+            results = []
+            for layer in (LayerNormalization(), FusedLayerNormalization()):
+                layer.build(x.shape)
+                layer.set_weights(weights)
+
+                @tf.function
+                def run(x, layer=layer):
+                    with tf.GradientTape() as tape:
+                        tape.watch(x)
+                        y = layer(x)
+                        loss = tf.reduce_sum(tf.cast(y, tf.float32) * dy)
+                    return y, tape.gradient(loss, [x, *layer.trainable_weights])
+
+                y, gradients = run(x)
+                assert y.dtype == (tf.bfloat16 if policy == "mixed_bfloat16" else tf.float32)
+                results.append([tf.cast(t, tf.float32).numpy() for t in (y, *gradients)])
+            for stock, fused in zip(*results, strict=True):
+                np.testing.assert_allclose(fused, stock, atol=tolerance * max(1.0, np.abs(stock).max()), err_msg=policy)
+        finally:
+            tf_keras.mixed_precision.set_global_policy("float32")
