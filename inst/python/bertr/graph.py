@@ -1,11 +1,13 @@
 """The classifier graph: keras-bert encoder with exact GELU, pretrained pooler, new output head.
 
-Three of keras-bert's pieces are computed more cheaply with the same maths: multi-head attention
-(:class:`FusedMultiHeadAttention`), the exact GELU's gradient (:func:`gelu_exact`) and the layer norms' gradient
-(:class:`FusedLayerNormalization`). Measured on a 2-core CPU with the embedded model at batch 32 x 128 tokens, the
-first two cut a training step's peak memory from about 3.4 GB to 2.6 GB and its time by about 8%; the layer norms'
-written-out gradient and the GELU's slope computed in the forward pass took a further 1.4% off a step
-(bench/experiments/op_profile.py: op_profile_before.json, op_profile.json) and left the peak about the same."""
+Five of keras-bert's pieces are computed more cheaply with the same maths: multi-head attention
+(:class:`FusedMultiHeadAttention`), the exact GELU's gradient (:func:`gelu_exact`), the layer norms' gradient
+(:class:`FusedLayerNormalization`), the feed-forward layers' bias + GELU in training (:class:`FusedFeedForward`, one
+XLA-compiled pass) and dropout (:class:`FusedDropout`, 16-bit random draws and a boolean mask). Measured on a 2-core
+CPU with the embedded model at batch 32 x 128 tokens, the first two cut a training step's peak memory from about
+3.4 GB to 2.6 GB and its time by about 8%; the layer norms' written-out gradient and the GELU's slope computed in the
+forward pass took a further 1.4% off a step (bench/experiments/op_profile.py: op_profile_before.json,
+op_profile.json) and left the peak about the same; the last two: see bench/experiments/fused_steps.json."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import tf_keras
 from keras_bert.layers import Extract
 from keras_layer_normalization import LayerNormalization
 from keras_multi_head import MultiHeadAttention
+from keras_position_wise_feed_forward import FeedForward
 
 from .checks import check_pooling
 from .errors import BertrError
@@ -94,6 +97,75 @@ class FusedMultiHeadAttention(MultiHeadAttention):
         return y
 
 
+@tf.function(jit_compile=True)
+def _bias_gelu_and_slope(h, bias):
+    """GELU(h + bias) and its slope, in one XLA-compiled pass over the tensor (TensorFlow's graph runs the dozen
+    element-wise ops of the formula one by one, each over the whole feed-forward-width tensor)."""
+    x = h + bias
+    cdf = 0.5 * (1.0 + tf.math.erf(x * (1.0 / math.sqrt(2.0))))
+    return x * cdf, cdf + x * tf.exp(-0.5 * tf.square(x)) * (1.0 / math.sqrt(2.0 * math.pi))
+
+
+@tf.function(jit_compile=True)
+def _bias_gelu_gradient(dy, slope):
+    """The gradients of h and of the bias of :func:`_bias_gelu_and_slope`, in one XLA-compiled pass."""
+    dh = dy * slope
+    return dh, tf.reduce_sum(tf.reshape(dh, (-1, tf.shape(dh)[-1])), axis=0)
+
+
+@tf.custom_gradient
+def _bias_gelu_training(h, bias):
+    y, slope = _bias_gelu_and_slope(h, bias)
+    return y, lambda dy: _bias_gelu_gradient(dy, slope)
+
+
+class FusedFeedForward(FeedForward):
+    """keras-position-wise-feed-forward's FeedForward (same weights, same maths). In training with the exact
+    GELU, the first bias, the GELU and the GELU's slope are one XLA-compiled pass, and so is their gradient
+    (compiled once per batch shape, in about a tenth of a second); inference (and every other activation) runs
+    the stock layer, whose graph ONNX export and TensorFlow's own optimizer handle as before (called by name, not
+    ``super()``: see :class:`FusedDropout`)."""
+
+    def call(self, x, mask=None, training=None):
+        if training is not True or self.activation is not gelu_exact or not self.use_bias:
+            return FeedForward.call(self, x, mask, training)
+        h = _bias_gelu_training(tf_keras.backend.dot(x, self.W1), tf.cast(self.b1, x.dtype))
+        if 0.0 < self.dropout_rate < 1.0:
+            h = tf_keras.backend.dropout(h, self.dropout_rate, tf.shape(h))
+        return tf_keras.backend.bias_add(tf_keras.backend.dot(h, self.W2), tf.cast(self.b2, x.dtype))
+
+
+def _dropout16(inputs, rate: float, generator):
+    """``inputs`` with each value kept with probability 1 - rate and scaled by 1 / (1 - rate), else 0: 16-bit random
+    draws (two from each 32-bit one: half the random-number work of uniform floats; the rate is rounded to a multiple
+    of 1/65536, e.g. 0.1 to 0.100006) and a boolean mask for the backward pass (a quarter of a float mask's memory)."""
+    size = tf.size(inputs)
+    bits = generator.uniform_full_int(tf.reshape((size + 1) // 2, [1]), dtype=tf.uint32)
+    draws = tf.reshape(tf.bitcast(bits, tf.uint16), [-1])[:size]
+    keep = tf.reshape(draws >= tf.constant(round(rate * 65536), tf.uint16), tf.shape(inputs))
+    return tf.where(keep, inputs * tf.cast(1.0 / (1.0 - rate), inputs.dtype), tf.zeros_like(inputs))
+
+
+_StockDropout = tf_keras.layers.Dropout  # bound at import: _fused_layers() points Keras's name at FusedDropout
+
+
+class FusedDropout(_StockDropout):
+    """tf_keras's Dropout (same rate, same random generator, same semantics) computed by :func:`_dropout16` in
+    training; the stock layer when it has a noise shape, a rate that is not a plain number, or no generator. The
+    stock layer's call is called by name: Keras runs this call through AutoGraph, whose ``super()`` reads the locals
+    of every frame on the stack, and the snapshot it leaves in ``fit()``'s frame kept the pretrained weight arrays
+    alive through training."""
+
+    def call(self, inputs, training=None):
+        generator = getattr(self._random_generator, "_generator", None)
+        rate = self.rate
+        if training is not True or self.noise_shape is not None or generator is None or not isinstance(rate, float):
+            return _StockDropout.call(self, inputs, training)
+        if not 0.0 < rate < 1.0:
+            return _StockDropout.call(self, inputs, training)
+        return _dropout16(inputs, rate, generator)
+
+
 def _layer_norm(x, gamma, beta, epsilon: float):
     """(x - mean) / sqrt(variance + epsilon) * gamma + beta over the last axis, with its gradient written out:
     the backward pass keeps the normalised x and one scale per row (TensorFlow's own differentiation of the
@@ -136,6 +208,9 @@ def _fused_layers():
         (keras_transformer.transformer, "MultiHeadAttention", FusedMultiHeadAttention),
         (keras_transformer.transformer, "LayerNormalization", FusedLayerNormalization),
         (keras_bert.bert, "LayerNormalization", FusedLayerNormalization),
+        (keras_transformer.transformer, "FeedForward", FusedFeedForward),
+        (keras_transformer.transformer.keras.layers, "Dropout", FusedDropout),
+        (keras_bert.bert.keras.layers, "Dropout", FusedDropout),
     ]
     originals = [getattr(module, name) for module, name, _ in swaps]
     for module, name, fused in swaps:
@@ -283,7 +358,7 @@ def classifier_graph(
     rate = config.hidden_dropout_prob if dropout_rate is None else dropout_rate
     pooled = _summary(config, encoder, pooling)
     if rate > 0:
-        pooled = tf_keras.layers.Dropout(rate, name="Output-Dropout")(pooled)
+        pooled = FusedDropout(rate, name="Output-Dropout")(pooled)
     output = tf_keras.layers.Dense(
         n_outputs,
         activation=activation,

@@ -12,8 +12,8 @@ def test_fit_predict_on_tiny_model(tiny_hf):
     texts, labels = toy_data()
     events = []
     clf = BertClassifier(
-        pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=8, learning_rate=1e-2, validation_split=0.2, seed=1
-    )
+        pretrained=str(tiny_hf), seq_len=16, batch_size=8, epochs=8, learning_rate=5e-3, validation_split=0.2, seed=1
+    )  # at 1e-2 the tiny model's fit collapsed to a constant for 2 of 24 seeds (1 of them this one's); at 5e-3 none
     clf.fit(texts, labels, classes=["no", "yes"], callback=events.append)
     assert clf.classes_ == ["no", "yes"]
     kinds = [e["event"] for e in events]
