@@ -149,6 +149,29 @@ def test_pooling_follows_the_checkpoint(tiny_hf, tmp_path):
     assert detect_pooling(st) == "cls"
 
 
+def _assert_same_in_a_graph(stock, fused, weights, x, dy, policy, tolerance, **call):
+    """Outputs and gradients (inputs and every weight) of two layers given the same weights, each inside a
+    tf.function, under the current precision policy."""
+    results = []
+    for layer in (stock, fused):
+        layer.build(x.shape)
+        layer.set_weights(weights)
+
+        @tf.function
+        def run(x, layer=layer):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x, **call)
+                loss = tf.reduce_sum(tf.cast(y, tf.float32) * dy)
+            return y, tape.gradient(loss, [x, *layer.trainable_weights])
+
+        y, gradients = run(x)
+        assert y.dtype == (tf.bfloat16 if policy == "mixed_bfloat16" else tf.float32)
+        results.append([tf.cast(t, tf.float32).numpy() for t in (y, *gradients)])
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(b, a, atol=tolerance * max(1.0, np.abs(a).max()), err_msg=f"{policy} {call}")
+
+
 def test_fused_layer_norm_equals_the_stock_layer_in_a_graph_and_in_bfloat16():
     """Outputs and gradients (inputs, gamma, beta) of the written-out layer norm against keras-layer-normalization's,
     inside a tf.function, in float32 and under the mixed_bfloat16 policy (bfloat16 computations, float32 weights)."""
@@ -159,24 +182,7 @@ def test_fused_layer_norm_equals_the_stock_layer_in_a_graph_and_in_bfloat16():
     for policy, tolerance in (("float32", 1e-5), ("mixed_bfloat16", 5e-2)):
         tf_keras.mixed_precision.set_global_policy(policy)
         try:
-            results = []
-            for layer in (LayerNormalization(), FusedLayerNormalization()):
-                layer.build(x.shape)
-                layer.set_weights(weights)
-
-                @tf.function
-                def run(x, layer=layer):
-                    with tf.GradientTape() as tape:
-                        tape.watch(x)
-                        y = layer(x)
-                        loss = tf.reduce_sum(tf.cast(y, tf.float32) * dy)
-                    return y, tape.gradient(loss, [x, *layer.trainable_weights])
-
-                y, gradients = run(x)
-                assert y.dtype == (tf.bfloat16 if policy == "mixed_bfloat16" else tf.float32)
-                results.append([tf.cast(t, tf.float32).numpy() for t in (y, *gradients)])
-            for stock, fused in zip(*results, strict=True):
-                np.testing.assert_allclose(fused, stock, atol=tolerance * max(1.0, np.abs(stock).max()), err_msg=policy)
+            _assert_same_in_a_graph(LayerNormalization(), FusedLayerNormalization(), weights, x, dy, policy, tolerance)
         finally:
             tf_keras.mixed_precision.set_global_policy("float32")
 
@@ -194,26 +200,8 @@ def test_fused_feed_forward_equals_the_stock_layer_in_training_and_inference_and
                 x = tf.constant(rng.normal(size=shape) * 2, tf.float32)
                 dy = tf.constant(rng.normal(size=shape), tf.float32)
                 for training in (True, False):
-                    results = []
-                    for layer in (FeedForward(12, activation=gelu_exact), FusedFeedForward(12, activation=gelu_exact)):
-                        layer.build(x.shape)
-                        layer.set_weights(weights)
-
-                        @tf.function
-                        def run(x, layer=layer, training=training, dy=dy):
-                            with tf.GradientTape() as tape:
-                                tape.watch(x)
-                                y = layer(x, training=training)
-                                loss = tf.reduce_sum(tf.cast(y, tf.float32) * dy)
-                            return y, tape.gradient(loss, [x, *layer.trainable_weights])
-
-                        y, gradients = run(x)
-                        assert y.dtype == (tf.bfloat16 if policy == "mixed_bfloat16" else tf.float32)
-                        results.append([tf.cast(t, tf.float32).numpy() for t in (y, *gradients)])
-                    for stock, fused in zip(*results, strict=True):
-                        np.testing.assert_allclose(
-                            fused, stock, atol=tolerance * max(1.0, np.abs(stock).max()), err_msg=f"{policy} {training}"
-                        )
+                    stock, fused = FeedForward(12, activation=gelu_exact), FusedFeedForward(12, activation=gelu_exact)
+                    _assert_same_in_a_graph(stock, fused, weights, x, dy, policy, tolerance, training=training)
         finally:
             tf_keras.mixed_precision.set_global_policy("float32")
 
