@@ -40,15 +40,20 @@ POOLER_LAYER = "NSP-Dense"  # the article's name for the pooled [CLS] layer
 MEAN_LAYER = "Mean-Pool"
 
 
+def _gelu_and_slope(x):
+    """The exact GELU of x and its derivative."""
+    cdf = 0.5 * (1.0 + tf.math.erf(x * (1.0 / math.sqrt(2.0))))
+    return x * cdf, cdf + x * tf.exp(-0.5 * tf.square(x)) * (1.0 / math.sqrt(2.0 * math.pi))
+
+
 @tf.custom_gradient
 def _gelu_exact(x):
-    cdf = 0.5 * (1.0 + tf.math.erf(x * (1.0 / math.sqrt(2.0))))
-    slope = cdf + x * tf.exp(-0.5 * tf.square(x)) * (1.0 / math.sqrt(2.0 * math.pi))  # unused (pruned) in inference
+    y, slope = _gelu_and_slope(x)  # the slope is unused (pruned) in inference
 
     def grad(dy):
         return dy * slope
 
-    return x * cdf, grad
+    return y, grad
 
 
 @tf_keras.utils.register_keras_serializable(package="bertr")
@@ -101,9 +106,7 @@ class FusedMultiHeadAttention(MultiHeadAttention):
 def _bias_gelu_and_slope(h, bias):
     """GELU(h + bias) and its slope, in one XLA-compiled pass over the tensor (TensorFlow's graph runs the dozen
     element-wise ops of the formula one by one, each over the whole feed-forward-width tensor)."""
-    x = h + bias
-    cdf = 0.5 * (1.0 + tf.math.erf(x * (1.0 / math.sqrt(2.0))))
-    return x * cdf, cdf + x * tf.exp(-0.5 * tf.square(x)) * (1.0 / math.sqrt(2.0 * math.pi))
+    return _gelu_and_slope(h + bias)
 
 
 @tf.function(jit_compile=True)
@@ -159,9 +162,8 @@ class FusedDropout(_StockDropout):
     def call(self, inputs, training=None):
         generator = getattr(self._random_generator, "_generator", None)
         rate = self.rate
-        if training is not True or self.noise_shape is not None or generator is None or not isinstance(rate, float):
-            return _StockDropout.call(self, inputs, training)
-        if not 0.0 < rate < 1.0:
+        plain = isinstance(rate, float) and 0.0 < rate < 1.0
+        if training is not True or self.noise_shape is not None or generator is None or not plain:
             return _StockDropout.call(self, inputs, training)
         return _dropout16(inputs, rate, generator)
 
