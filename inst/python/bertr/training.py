@@ -85,6 +85,10 @@ def _train_function(model, outputs: int, strategy):
     cached = _train_functions.get(model)
     if cached is not None and cached[0] == outputs:
         return cached[1]
+    # the optimizer's slots made now: a tf.function that creates variables on its first call is traced twice (once
+    # creating them, once more without), which was a third of a small model's fit
+    with strategy.scope():
+        model.optimizer.build(model.trainable_variables)
     owner = weakref.ref(model)  # as in inference._inference_function: the cache must not keep the model alive
     loss_of = tf_keras.losses.get(model.loss)
 
