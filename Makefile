@@ -1,6 +1,6 @@
 # The README's two commands (demo, test) and the maintainer's (lint, format, document, site, bench). The first two
 # set everything up first (idempotent; seconds when already done).
-.PHONY: setup demo test lint format document site bench
+.PHONY: setup demo test vignettes lint format document site bench
 
 setup:
 	bash tools/setup.sh
@@ -10,6 +10,10 @@ demo: setup
 
 test:
 	bash tools/test.sh
+
+# every vignette rendered for real (each trains the embedded model; 10-20 min on 2 cores); CI runs it after `make test`
+vignettes: setup
+	bash tools/vignettes.sh
 
 # ruff (Python lint + format check, configured in pyproject.toml) and lintr (R, configured in .lintr); part of `make test`
 lint:
